@@ -1,0 +1,46 @@
+import type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
+
+/** Options of {@link EventStore.readAll}. */
+export interface ReadAllOptions {
+  /** Read events with a position greater than this (0 = from the start). */
+  after: number
+  /** At most this many events. */
+  limit: number
+  /** Only these event types; filtered by the store (in its query), not by the caller. */
+  types?: readonly string[]
+}
+
+/** Options of {@link EventStore.append}. */
+export interface AppendOptions {
+  expectedVersion?: ExpectedVersion
+}
+
+/** What {@link EventStore.append} returns: the last appended event's position and stream version. */
+export interface AppendResult {
+  position: number
+  streamVersion: number
+}
+
+/**
+ * The event log contract. `@eskit/sqlite-event-store` and `createMemoryEventStore` implement it;
+ * third-party logs prove themselves with `runEventStoreSuite` from `@eskit/store-test-suite`.
+ *
+ * @example
+ * ```ts
+ * const events: EventStore = createMemoryEventStore()
+ * await events.append('pass-1', [{ type: 'PassIssued', data: { holder: 'Ada' } }])
+ * const batch = await events.readAll({ after: 0, limit: 100, types: ['PassIssued'] })
+ * ```
+ */
+export interface EventStore {
+  /** Stable identity of this log, kept in every projection file. */
+  readonly id: string
+  append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>
+  readAll(options: ReadAllOptions): Promise<StoredEvent[]>
+  readStream(streamId: string): Promise<StoredEvent[]>
+  /** Position of the last event, 0 when empty. */
+  head(): Promise<number>
+  /** Called after each committed append with the new head; returns unsubscribe. */
+  onAppend(listener: (head: number) => void): () => void
+  close(): Promise<void>
+}

@@ -1,0 +1,34 @@
+export type {
+  Collector,
+  CollectorConfig,
+  ErrorInfo,
+  ProgressInfo,
+  ProjectionState,
+  ProjectionStatus,
+  RebuiltInfo,
+  RetryOptions,
+} from './collector-types.js'
+export { EskitError, type EskitErrorCode, isEskitError } from './eskit-error.js'
+export type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
+export type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
+export { type LogFields, type Logger, silentLogger } from './logger.js'
+export type { Projection } from './projection.js'
+export type {
+  BatchCommit,
+  ParkedEvent,
+  ProjectionBuild,
+  ProjectionSlot,
+  ProjectionStore,
+  SlotState,
+  StoreCapabilities,
+  StoreContext,
+  StoreRequest,
+} from './projection-store.js'
+export { sqliteErrorCode, toEskitError } from './sqlite-errors.js'
+export {
+  assertProjectionName,
+  assertStreamId,
+  type EncodedEvent,
+  encodeEvents,
+  isValidProjectionName,
+} from './validation.js'

@@ -1,0 +1,48 @@
+import { EskitError, type EskitErrorCode } from './eskit-error.js'
+
+/**
+ * Maps an error thrown by SQLite (better-sqlite3 sets `code` to `SQLITE_*`) to an
+ * {@link EskitError}. The one place where SQLite result codes become eskit codes, shared by every
+ * SQLite-based package. An `EskitError` passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * try { db.exec(sql) } catch (error) { throw toEskitError(error, 'could not write passes') }
+ * ```
+ */
+export function toEskitError(error: unknown, message: string, details?: Record<string, unknown>): EskitError {
+  if (error instanceof EskitError) return error
+  const code = sqliteErrorCode(error)
+  const reason = error instanceof Error ? error.message : String(error)
+  return new EskitError(code, `${message}: ${reason}`, details ? { cause: error, details } : { cause: error })
+}
+
+/**
+ * The eskit code for a SQLite error: `SQLITE_BUSY*`/`SQLITE_LOCKED*` → `BUSY`,
+ * `SQLITE_CORRUPT*`/`SQLITE_NOTADB` → `CORRUPT`, `SQLITE_CONSTRAINT*` → `CONSTRAINT`,
+ * `SQLITE_FULL` → `DISK_FULL`, `SQLITE_READONLY*`/`SQLITE_PERM`/`SQLITE_CANTOPEN`/`EACCES` → `READ_ONLY`,
+ * anything else → `IO`.
+ *
+ * @example
+ * ```ts
+ * sqliteErrorCode(Object.assign(new Error('x'), { code: 'SQLITE_BUSY' })) // 'BUSY'
+ * ```
+ */
+export function sqliteErrorCode(error: unknown): EskitErrorCode {
+  const raw = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : ''
+  if (raw.startsWith('SQLITE_BUSY') || raw.startsWith('SQLITE_LOCKED')) return 'BUSY'
+  if (raw.startsWith('SQLITE_CORRUPT') || raw === 'SQLITE_NOTADB') return 'CORRUPT'
+  if (raw.startsWith('SQLITE_CONSTRAINT')) return 'CONSTRAINT'
+  if (raw.startsWith('SQLITE_FULL') || raw === 'ENOSPC') return 'DISK_FULL'
+  if (
+    raw.startsWith('SQLITE_READONLY') ||
+    raw.startsWith('SQLITE_PERM') ||
+    raw.startsWith('SQLITE_CANTOPEN') ||
+    raw === 'SQLITE_AUTH' ||
+    raw === 'EACCES' ||
+    raw === 'EPERM' ||
+    raw === 'EROFS'
+  )
+    return 'READ_ONLY'
+  return 'IO'
+}

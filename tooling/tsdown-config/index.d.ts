@@ -1,0 +1,2 @@
+import type { UserConfig } from 'tsdown'
+export declare function eskitConfig(overrides?: UserConfig): UserConfig
