@@ -4,13 +4,7 @@ import type { Projection } from './projection.js'
 import type { ParkedEvent, ProjectionStore } from './projection-store.js'
 
 /** The lifecycle state of one projection in a collector. */
-export type ProjectionState =
-  | 'starting'
-  | 'rebuilding'
-  | 'catching-up'
-  | 'live'
-  | 'failed'
-  | 'stopped'
+export type ProjectionState = 'starting' | 'rebuilding' | 'catching-up' | 'live' | 'failed' | 'stopped'
 
 /**
  * A projection's status, from `collector.status()`.

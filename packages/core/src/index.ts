@@ -1,3 +1,5 @@
+export { assertBatchCommit } from './batch-commit.js'
+export { createCollector } from './collector.js'
 export type {
   Collector,
   CollectorConfig,
@@ -12,6 +14,21 @@ export { EskitError, type EskitErrorCode, isEskitError } from './eskit-error.js'
 export type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
 export type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
 export { type LogFields, type Logger, silentLogger } from './logger.js'
+export type { MemoryConnection, MemoryKey, MemoryTable } from './memory-connection.js'
+export {
+  createMemoryEventStore,
+  createMemoryEventStoreState,
+  type MemoryEventStoreOptions,
+  type MemoryEventStoreState,
+} from './memory-event-store.js'
+export {
+  createMemoryStoreState,
+  type MemoryProjectionData,
+  type MemoryStore,
+  type MemoryStoreOptions,
+  type MemoryStoreState,
+  memoryStore,
+} from './memory-store.js'
 export type { Projection } from './projection.js'
 export type {
   BatchCommit,

@@ -1,0 +1,217 @@
+import { EskitError } from './eskit-error.js'
+import type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
+import type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
+import { type Logger, silentLogger } from './logger.js'
+import { assertStreamId, encodeEvents } from './validation.js'
+
+/** One event as the in-memory log keeps it: JSON text, so nobody can mutate it afterwards. */
+interface MemoryRecord {
+  readonly position: number
+  readonly streamId: string
+  readonly streamVersion: number
+  readonly type: string
+  readonly data: string
+  readonly metadata: string | null
+  readonly recordedAt: number
+}
+
+/**
+ * The data behind {@link createMemoryEventStore}. Pass the same state to a second store to
+ * "reopen" the log (tests of restarts); create one with {@link createMemoryEventStoreState}.
+ */
+export interface MemoryEventStoreState {
+  /** The log's id, fixed by the first store opened on this state. */
+  id: string | undefined
+  readonly records: MemoryRecord[]
+  readonly streams: Map<string, number>
+}
+
+/**
+ * Creates the data of an in-memory event log that survives closing the store, so a test can
+ * open a second store over the same events.
+ *
+ * @example
+ * ```ts
+ * const state = createMemoryEventStoreState()
+ * const first = createMemoryEventStore({ state })
+ * await first.append('a', [{ type: 'T', data: 1 }])
+ * await first.close()
+ * const again = createMemoryEventStore({ state }) // same id, same events
+ * ```
+ */
+export function createMemoryEventStoreState(): MemoryEventStoreState {
+  return { id: undefined, records: [], streams: new Map() }
+}
+
+/** Options of {@link createMemoryEventStore}. */
+export interface MemoryEventStoreOptions {
+  /** The log's `id`; default a random UUID (or the id already in `state`). */
+  id?: string
+  /** Receives a line when an `onAppend` listener throws. */
+  logger?: Logger
+  /** Shared data, to reopen the same log (see {@link createMemoryEventStoreState}). */
+  state?: MemoryEventStoreState
+}
+
+/**
+ * An event log in memory with the full {@link EventStore} semantics: gap-free positions from 1,
+ * stream versions, `expectedVersion` (`CONCURRENCY`, nothing written), validation
+ * (`INVALID_EVENT`), type-filtered reads, `onAppend`, `CLOSED` after `close()`. Data goes
+ * through JSON on the way in and out, exactly as with a database. For tests and examples.
+ *
+ * @example
+ * ```ts
+ * const events = createMemoryEventStore()
+ * const { position } = await events.append('pass-1', [{ type: 'PassIssued', data: { holder: 'Ada' } }], {
+ *   expectedVersion: 'no-stream',
+ * })
+ * const all = await events.readAll({ after: 0, limit: 100 })
+ * ```
+ */
+export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
+  const state = options.state ?? createMemoryEventStoreState()
+  if (state.id === undefined) state.id = options.id ?? globalThis.crypto.randomUUID()
+  else if (options.id !== undefined && options.id !== state.id) {
+    throw new EskitError('INVALID_ARGUMENT', `the log state has id ${state.id}, not ${options.id}`, {
+      details: { id: options.id, stateId: state.id },
+    })
+  }
+  const id = state.id
+  const logger = options.logger ?? silentLogger
+  const listeners = new Set<(head: number) => void>()
+  let closed = false
+
+  const assertOpen = (): void => {
+    if (closed) throw new EskitError('CLOSED', 'the event store is closed')
+  }
+
+  const toStored = (record: MemoryRecord): StoredEvent => {
+    const event: StoredEvent = {
+      position: record.position,
+      streamId: record.streamId,
+      streamVersion: record.streamVersion,
+      type: record.type,
+      data: JSON.parse(record.data),
+      recordedAt: new Date(record.recordedAt),
+    }
+    if (record.metadata !== null) event.metadata = JSON.parse(record.metadata)
+    return event
+  }
+
+  const store: EventStore = {
+    id,
+    async append(
+      streamId: string,
+      events: NewEvent[],
+      appendOptions: AppendOptions = {},
+    ): Promise<AppendResult> {
+      assertOpen()
+      assertStreamId(streamId)
+      const encoded = encodeEvents(events)
+      const expected = appendOptions.expectedVersion ?? 'any'
+      assertExpectedVersion(expected)
+      const actual = state.streams.get(streamId) ?? 0
+      const matches = expected === 'any' || (expected === 'no-stream' ? actual === 0 : expected === actual)
+      if (!matches) {
+        throw new EskitError(
+          'CONCURRENCY',
+          `stream ${JSON.stringify(streamId)} is at version ${actual}, expected ${String(expected)}`,
+          { details: { streamId, expected, actual } },
+        )
+      }
+      const recordedAt = Date.now()
+      let version = actual
+      for (const event of encoded) {
+        version += 1
+        state.records.push({
+          position: state.records.length + 1,
+          streamId,
+          streamVersion: version,
+          type: event.type,
+          data: event.data,
+          metadata: event.metadata,
+          recordedAt,
+        })
+      }
+      state.streams.set(streamId, version)
+      const head = state.records.length
+      for (const listener of [...listeners]) {
+        try {
+          listener(head)
+        } catch (error) {
+          logger.error('onAppend listener threw', { error: errorMessage(error), head })
+        }
+      }
+      return { position: head, streamVersion: version }
+    },
+    async readAll(readOptions: ReadAllOptions): Promise<StoredEvent[]> {
+      assertOpen()
+      const { after, limit, types } = assertReadAll(readOptions)
+      const wanted = types === undefined ? undefined : new Set(types)
+      const result: StoredEvent[] = []
+      // positions start at 1 without gaps: position p is records[p - 1]
+      for (let i = Math.max(0, after); i < state.records.length && result.length < limit; i++) {
+        const record = state.records[i] as MemoryRecord
+        if (wanted === undefined || wanted.has(record.type)) result.push(toStored(record))
+      }
+      return result
+    },
+    async readStream(streamId: string): Promise<StoredEvent[]> {
+      assertOpen()
+      assertStreamId(streamId)
+      return state.records.filter((record) => record.streamId === streamId).map(toStored)
+    },
+    async head(): Promise<number> {
+      assertOpen()
+      return state.records.length
+    },
+    onAppend(listener: (head: number) => void): () => void {
+      assertOpen()
+      if (typeof listener !== 'function') {
+        throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
+      }
+      // wrapped so the same function can subscribe twice and unsubscribe once each
+      const entry = (head: number): void => listener(head)
+      listeners.add(entry)
+      return () => {
+        listeners.delete(entry)
+      }
+    },
+    async close(): Promise<void> {
+      closed = true
+      listeners.clear()
+    },
+  }
+  return store
+}
+
+function assertExpectedVersion(expected: unknown): asserts expected is ExpectedVersion {
+  if (expected === 'any' || expected === 'no-stream') return
+  if (typeof expected === 'number' && Number.isInteger(expected) && expected >= 0) return
+  throw new EskitError(
+    'INVALID_ARGUMENT',
+    `expectedVersion must be a non-negative integer, 'any' or 'no-stream', not ${JSON.stringify(expected)}`,
+    { details: { expectedVersion: expected } },
+  )
+}
+
+function assertReadAll(options: ReadAllOptions): ReadAllOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new EskitError('INVALID_ARGUMENT', 'readAll needs { after, limit }')
+  }
+  const { after, limit, types } = options
+  if (!Number.isInteger(after) || after < 0) {
+    throw new EskitError('INVALID_ARGUMENT', `readAll: after must be an integer >= 0, not ${String(after)}`)
+  }
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new EskitError('INVALID_ARGUMENT', `readAll: limit must be an integer >= 1, not ${String(limit)}`)
+  }
+  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
+    throw new EskitError('INVALID_ARGUMENT', 'readAll: types must be an array of strings')
+  }
+  return options
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
