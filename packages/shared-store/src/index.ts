@@ -1,1 +1,1 @@
-export {}
+export { type SharedStoreCommonOptions, type SharedStoreOptions, sharedStore } from './shared-store.js'
