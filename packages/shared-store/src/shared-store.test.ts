@@ -255,12 +255,20 @@ describe('sharedStore: table ownership', () => {
     const v1: Projection<Db> = {
       name: 'p',
       version: '1',
-      setup: (db) => db.exec('CREATE TABLE old_t (x); CREATE VIEW old_v AS SELECT x FROM old_t'),
+      setup: (db) => {
+        db.exec('CREATE TABLE old_t (x); CREATE VIEW old_v AS SELECT x FROM old_t')
+      },
       apply: () => {},
     }
     const slot = await ready(store, v1)
     await slot.close()
-    const v2 = await store.openSlot({ ...v1, version: '2', setup: (db) => db.exec('CREATE TABLE new_t (y)') })
+    const v2 = await store.openSlot({
+      ...v1,
+      version: '2',
+      setup: (db) => {
+        db.exec('CREATE TABLE new_t (y)')
+      },
+    })
     await v2.initialize({ version: '2', logId: 'log-1' })
     const names = store
       .reader('p')
@@ -278,7 +286,9 @@ describe('sharedStore: table ownership', () => {
     const plain: Projection<Db> = {
       name: 'b',
       version: '1',
-      setup: (db) => db.exec('CREATE TABLE passes (id TEXT PRIMARY KEY)'),
+      setup: (db) => {
+        db.exec('CREATE TABLE passes (id TEXT PRIMARY KEY)')
+      },
       apply: () => {},
     }
     const b = await store.openSlot(plain)
@@ -330,13 +340,17 @@ describe('sharedStore: table ownership', () => {
     const dropper: Projection<Db> = {
       name: 'dropper',
       version: '1',
-      setup: (db) => db.exec('DROP TABLE passes; CREATE TABLE mine (x)'),
+      setup: (db) => {
+        db.exec('DROP TABLE passes; CREATE TABLE mine (x)')
+      },
       apply: () => {},
     }
     const alterer: Projection<Db> = {
       name: 'alterer',
       version: '1',
-      setup: (db) => db.exec('ALTER TABLE passes ADD COLUMN extra TEXT'),
+      setup: (db) => {
+        db.exec('ALTER TABLE passes ADD COLUMN extra TEXT')
+      },
       apply: () => {},
     }
     for (const projection of [dropper, alterer]) {
@@ -362,7 +376,9 @@ describe('sharedStore: table ownership', () => {
     const intruder: Projection<Db> = {
       name: 'intruder',
       version: '1',
-      setup: (db) => db.exec('CREATE TABLE own (x)'),
+      setup: (db) => {
+        db.exec('CREATE TABLE own (x)')
+      },
       apply(_events, db) {
         db.exec('INSERT INTO own VALUES (1)')
         db.exec(`UPDATE passes SET holder = 'stolen'`)

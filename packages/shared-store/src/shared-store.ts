@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import {
+  assertBatchCommit,
   assertProjectionName,
   type BatchCommit,
   EskitError,
@@ -304,10 +305,10 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
     commit(batch: BatchCommit): Promise<void> {
       return queue.run(() => {
         this.#check()
-        checkBatch(batch, this.name)
+        assertBatchCommit(batch)
         const { db, name, projection } = this
         const kind = begin(db)
-        let applied: void | Promise<void>
+        let applied: unknown
         try {
           guard?.setCurrent(name)
           if (batch.events.length > 0) applied = projection.apply(batch.events, db)
@@ -484,43 +485,6 @@ function checkProjection(projection: Projection<Database.Database>): void {
     throw new EskitError('INVALID_ARGUMENT', `projection "${projection.name}" needs setup() and apply()`, {
       details: { name: projection.name },
     })
-  }
-}
-
-// Same rules as every eskit store: integer checkpoints 0 <= from <= to, event and parked positions
-// increasing inside (from, to]. Checked before anything is touched.
-function checkBatch(batch: BatchCommit, name: string): void {
-  const fail = (reason: string): never => {
-    throw new EskitError('INVALID_ARGUMENT', `invalid batch for projection "${name}": ${reason}`, {
-      details: { name, from: batch?.from, to: batch?.to },
-    })
-  }
-  if (typeof batch !== 'object' || batch === null) fail('not an object')
-  const { from, to, events, parked } = batch
-  if (!Number.isSafeInteger(from) || from < 0) fail('from must be an integer >= 0')
-  if (!Number.isSafeInteger(to) || to < from) fail('to must be an integer >= from')
-  if (!Array.isArray(events)) fail('events must be an array')
-  let previous = from
-  for (const event of events) {
-    const position = (event as { position?: unknown } | null)?.position
-    if (
-      typeof position !== 'number' ||
-      !Number.isInteger(position) ||
-      position <= previous ||
-      position > to
-    ) {
-      fail(`event positions must increase within (${from}, ${to}]`)
-    }
-    previous = position as number
-  }
-  if (parked !== undefined) {
-    if (!Array.isArray(parked)) fail('parked must be an array')
-    for (const item of parked) {
-      const position = item?.position
-      if (!Number.isInteger(position) || position <= from || position > to) {
-        fail(`parked positions must be within (${from}, ${to}]`)
-      }
-    }
   }
 }
 
