@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { rowsDigest, type ViewDigest } from '../checksum.ts'
+import { passesDdl } from '../raw.ts'
+import { type PassEvent, type PassRow, workloadGroups } from '../workload.ts'
+
+/**
+ * The peer: Emmett's SQLite event store with a SQLite projection run by its consumer, the closest
+ * TypeScript peer. Emmett needs the `sqlite3` package, which compiles from source here, so it is
+ * not a workspace dependency: `--peers` installs it on demand into `apps/bench/.peers/`.
+ */
+
+/** What is installed into `.peers/`: 0.42.x as DESIGN.md names it. */
+export const EMMETT_PACKAGES = [
+  '@event-driven-io/emmett-sqlite@0.42',
+  '@event-driven-io/emmett@0.42',
+  'sqlite3@^5.1.7',
+]
+
+/** The folder the peers are installed into (gitignored). */
+export function peersDir(benchRoot: string): string {
+  return path.join(benchRoot, '.peers')
+}
+
+/**
+ * Installs Emmett into `{benchRoot}/.peers` unless it is there already. `--legacy-peer-deps`
+ * because a registry may hold an emmett-sqlite patch release without the matching emmett one.
+ */
+export function installEmmett(benchRoot: string, log: (line: string) => void): void {
+  const dir = peersDir(benchRoot)
+  if (fs.existsSync(path.join(dir, 'node_modules', '@event-driven-io', 'emmett-sqlite', 'package.json'))) return
+  fs.mkdirSync(dir, { recursive: true })
+  if (!fs.existsSync(path.join(dir, 'package.json'))) {
+    fs.writeFileSync(
+      path.join(dir, 'package.json'),
+      `${JSON.stringify({ name: 'eskit-bench-peers', private: true }, null, 2)}\n`,
+    )
+  }
+  log(`installing ${EMMETT_PACKAGES.join(' ')} into ${dir} (sqlite3 may compile from source, about a minute)`)
+  execFileSync(
+    'npm',
+    ['install', '--prefix', dir, '--no-audit', '--no-fund', '--legacy-peer-deps', ...EMMETT_PACKAGES],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  )
+}
+
+interface EmmettConnection {
+  command(sql: string, values?: unknown[]): Promise<unknown>
+  query<T>(sql: string, values?: unknown[]): Promise<T[]>
+  close(): void
+}
+interface EmmettReadEvent {
+  type: string
+  data: any
+  metadata: { globalPosition: bigint }
+}
+interface EmmettModule {
+  getSQLiteEventStore(options: { fileName: string }): {
+    appendToStream(streamName: string, events: PassEvent[]): Promise<unknown>
+    consumer(options: { pulling?: { batchSize?: number; pullingFrequencyInMs?: number } }): {
+      processor(options: {
+        processorId: string
+        projection: unknown
+        startFrom: 'BEGINNING'
+        stopAfter: (message: EmmettReadEvent) => boolean
+      }): unknown
+      start(): Promise<void>
+      close(): Promise<void>
+    }
+  }
+  sqliteConnection(options: { fileName: string }): EmmettConnection
+  sqliteRawSQLProjection(options: {
+    canHandle: string[]
+    evolve: (event: EmmettReadEvent) => string
+  }): unknown
+}
+
+/** The installed Emmett version, or undefined when it is not installed. */
+export function emmettVersion(benchRoot: string): string | undefined {
+  const file = path.join(peersDir(benchRoot), 'node_modules', '@event-driven-io', 'emmett-sqlite', 'package.json')
+  if (!fs.existsSync(file)) return undefined
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version
+}
+
+function loadEmmett(benchRoot: string): EmmettModule {
+  const require = createRequire(path.join(peersDir(benchRoot), 'package.json'))
+  return require('@event-driven-io/emmett-sqlite') as EmmettModule
+}
+
+/** Emmett's raw-SQL projections take SQL text, not parameters; the workload's values are plain ASCII. */
+function literal(value: string | number): string {
+  return typeof value === 'number' ? String(value) : `'${value.replaceAll("'", "''")}'`
+}
+
+/** The reference view as an Emmett raw-SQL projection (one statement per event, as documented). */
+function passProjection(emmett: EmmettModule): unknown {
+  return emmett.sqliteRawSQLProjection({
+    canHandle: ['PassIssued', 'PassScanned'],
+    evolve: (event) =>
+      event.type === 'PassIssued'
+        ? `insert into passes (id, holder, scans, last_at) values (${literal(event.data.passId)}, ${literal(event.data.holder)}, 0, null) on conflict (id) do update set holder = excluded.holder`
+        : `update passes set scans = scans + 1, last_at = ${literal(event.data.at)} where id = ${literal(event.data.passId)}`,
+  })
+}
+
+/** A log in Emmett's own store with the first `events` events of the workload. */
+export async function writeEmmettLog(
+  benchRoot: string,
+  file: string,
+  events: number,
+  streams: number,
+): Promise<void> {
+  const emmett = loadEmmett(benchRoot)
+  const store = emmett.getSQLiteEventStore({ fileName: file })
+  for (const group of workloadGroups(0, events, streams)) {
+    await store.appendToStream(group.streamId, group.events)
+  }
+}
+
+/** A setting of Emmett's consumer. */
+export interface EmmettSetting {
+  label: string
+  batchSize?: number
+  pullingFrequencyInMs?: number
+}
+
+/**
+ * Rebuilds the view from the start of an Emmett log with a fresh projection processor and returns
+ * the milliseconds until it stopped at the head, and the digest of the rows it wrote.
+ */
+export async function emmettRebuild(
+  benchRoot: string,
+  file: string,
+  head: number,
+  setting: EmmettSetting,
+  run: number,
+): Promise<{ ms: number; digest: ViewDigest }> {
+  const emmett = loadEmmett(benchRoot)
+  const admin = emmett.sqliteConnection({ fileName: file })
+  try {
+    await admin.command('drop table if exists passes')
+    await admin.command(passesDdl())
+  } finally {
+    admin.close()
+  }
+  const store = emmett.getSQLiteEventStore({ fileName: file })
+  const pulling: { batchSize?: number; pullingFrequencyInMs?: number } = {}
+  if (setting.batchSize !== undefined) pulling.batchSize = setting.batchSize
+  if (setting.pullingFrequencyInMs !== undefined) pulling.pullingFrequencyInMs = setting.pullingFrequencyInMs
+  const consumer = store.consumer({ pulling })
+  const last = BigInt(head)
+  consumer.processor({
+    // A new processor id per run: Emmett keeps a checkpoint per processor.
+    processorId: `bench-passes-${run}-${setting.label}`,
+    projection: passProjection(emmett),
+    startFrom: 'BEGINNING',
+    stopAfter: (message) => message.metadata.globalPosition >= last,
+  })
+  const started = performance.now()
+  await consumer.start()
+  const ms = performance.now() - started
+  await consumer.close()
+  const reader = emmett.sqliteConnection({ fileName: file })
+  try {
+    const rows = await reader.query<PassRow>('select id, holder, scans, last_at from passes')
+    return { ms, digest: rowsDigest(rows) }
+  } finally {
+    reader.close()
+  }
+}

@@ -1,0 +1,134 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+/** One line of the results table. */
+export interface ResultRow {
+  /** Case number and title, e.g. `1 rebuild 200k`. */
+  case: string
+  variant: string
+  /** Best and median sample, in `unit` (time rows: ms; memory: MB). */
+  min?: number
+  median?: number
+  unit?: string
+  /** Throughput derived from the median sample. */
+  rate?: number
+  rateUnit?: string
+  /** Ratio of this row to the baseline measured in the same run (median against median). */
+  ratio?: number
+  /** What the ratio is against, e.g. `raw`. */
+  ratioOf?: string
+  /** The DESIGN.md target this row is held to, and whether it was met. */
+  target?: string
+  met?: boolean
+  samples?: number[]
+  note?: string
+  /** Set when the case could not run; the reason. */
+  skipped?: string
+}
+
+/** Everything one run produced, as written to JSON. */
+export interface RunReport {
+  mode: 'quick' | 'full'
+  startedAt: string
+  durationMs: number
+  machine: MachineInfo
+  workload: Record<string, number>
+  rows: ResultRow[]
+}
+
+export interface MachineInfo {
+  cpu: string
+  cores: number
+  memoryGb: number
+  os: string
+  node: string
+  loadAverage: number[]
+}
+
+/** What the run is measured on: printed with the table and stored with the figures. */
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus()
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    loadAverage: os.loadavg().map((n) => Math.round(n * 100) / 100),
+  }
+}
+
+/** Formats a number for the table: 3 significant digits, thousands as `k`. */
+export function formatNumber(value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return ''
+  const abs = Math.abs(value)
+  if (abs >= 1_000_000) return `${(value / 1_000_000).toPrecision(3)}M`
+  if (abs >= 10_000) return `${(value / 1000).toPrecision(3)}k`
+  if (abs >= 100) return value.toFixed(0)
+  if (abs >= 10) return value.toFixed(1)
+  if (abs >= 1) return value.toFixed(2)
+  return value.toFixed(3)
+}
+
+function cells(row: ResultRow): string[] {
+  if (row.skipped) return [row.case, row.variant, '', '', '', '', '', `skipped: ${row.skipped}`]
+  const unit = row.unit ? ` ${row.unit}` : ''
+  return [
+    row.case,
+    row.variant,
+    row.min === undefined ? '' : `${formatNumber(row.min)}${unit}`,
+    row.median === undefined ? '' : `${formatNumber(row.median)}${unit}`,
+    row.rate === undefined ? '' : `${formatNumber(row.rate)} ${row.rateUnit ?? ''}`.trim(),
+    row.ratio === undefined ? '' : `${row.ratio.toFixed(row.ratio < 0.1 ? 3 : 2)}× ${row.ratioOf ?? ''}`.trim(),
+    row.target === undefined ? '' : `${row.target} ${row.met === undefined ? '' : row.met ? 'ok' : 'MISSED'}`.trim(),
+    row.note ?? '',
+  ]
+}
+
+const HEADER = ['case', 'variant', 'min', 'median', 'rate (median)', 'ratio', 'target', 'note']
+
+/** The results as an aligned plain-text table. */
+export function formatTable(rows: readonly ResultRow[]): string {
+  const table = [HEADER, ...rows.map(cells)]
+  const widths = HEADER.map((_, col) => Math.max(...table.map((line) => (line[col] ?? '').length)))
+  const render = (line: string[]) =>
+    line
+      .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+      .join('  ')
+      .trimEnd()
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
+  return [render(HEADER), rule, ...table.slice(1).map(render)].join('\n')
+}
+
+/** The results as a Markdown table (for docs/performance.md). */
+export function formatMarkdown(rows: readonly ResultRow[]): string {
+  const escape = (cell: string) => cell.replaceAll('|', '\\|')
+  const lines = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => '---').join('|')}|`]
+  for (const row of rows) lines.push(`| ${cells(row).map(escape).join(' | ')} |`)
+  return lines.join('\n')
+}
+
+/**
+ * Writes the report to `{dir}/{timestamp}.json` and `{dir}/latest.json` (quick runs:
+ * `quick-latest.json` only, so CI smoke runs leave no new files to commit). Returns the paths.
+ */
+export function writeReport(dir: string, report: RunReport): string[] {
+  fs.mkdirSync(dir, { recursive: true })
+  const json = `${JSON.stringify(report, null, 2)}\n`
+  const written: string[] = []
+  const write = (name: string) => {
+    const file = path.join(dir, name)
+    // Written beside and renamed, so a reader never sees half a file.
+    fs.writeFileSync(`${file}.tmp`, json)
+    fs.renameSync(`${file}.tmp`, file)
+    written.push(file)
+  }
+  if (report.mode === 'quick') {
+    write('quick-latest.json')
+  } else {
+    write(`${report.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`)
+    write('latest.json')
+  }
+  return written
+}
