@@ -1,0 +1,191 @@
+/**
+ * The reference workload of DESIGN.md, applied straight to a better-sqlite3 file (no event log,
+ * no collector): raw prepared statements vs a view in the recommended style (defineStatements)
+ * vs the per-event style (a Kysely query built per event). One transaction per 1,000 events in
+ * every case. Run with Node 24 after `pnpm --filter @eskit/kysely-views build`:
+ *
+ *   node bench/reference.ts [events=200000] [rounds=3]
+ *
+ * apps/bench makes the official measurement through sqliteStore; this is the package's own check.
+ */
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { StoredEvent } from '@eskit/core'
+import { defineStatements, defineView, type Params, type View } from '@eskit/kysely-views'
+import Database from 'better-sqlite3'
+import type { Kysely } from 'kysely'
+
+interface Tables {
+  passes: { id: string; holder: string; scans: number; last_at: number | null }
+}
+type PassEvent =
+  | { type: 'PassIssued'; data: { passId: string; holder: string } }
+  | { type: 'PassScanned'; data: { passId: string; gate: string; at: number } }
+
+const EVENTS = Number(process.argv[2] ?? 200_000)
+const ROUNDS = Number(process.argv[3] ?? 3)
+const STREAMS = 20_000
+const BATCH = 1000
+const EPOCH_MS = 1_767_225_600_000
+
+// Same events as apps/bench: groups of (issued, scanned, scanned) round-robin over the streams.
+function makeEvents(count: number): StoredEvent[] {
+  const events: StoredEvent[] = []
+  const recordedAt = new Date(EPOCH_MS)
+  for (let index = 0; index < count; index++) {
+    const group = Math.floor(index / 3)
+    const passId = `p${group % STREAMS}`
+    const base = { position: index + 1, streamId: `pass-${passId}`, streamVersion: 1, recordedAt }
+    events.push(
+      index % 3 === 0
+        ? { ...base, type: 'PassIssued', data: { passId, holder: `holder-${group}` } }
+        : {
+            ...base,
+            type: 'PassScanned',
+            data: { passId, gate: `gate-${index % 7}`, at: EPOCH_MS + index * 1000 },
+          },
+    )
+  }
+  return events
+}
+
+const migrations = [
+  (db: Kysely<any>) =>
+    db.schema
+      .createTable('passes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('holder', 'text', (c) => c.notNull())
+      .addColumn('scans', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_at', 'integer'),
+]
+
+const statements = defineStatements((db: Kysely<Tables>) => ({
+  issue: (p: Params<{ id: string; holder: string }>) =>
+    db
+      .insertInto('passes')
+      .values({ id: p.id, holder: p.holder, scans: 0, last_at: null })
+      .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder') }))),
+  scan: (p: Params<{ id: string; at: number }>) =>
+    db
+      .updateTable('passes')
+      .set((eb) => ({ scans: eb('scans', '+', 1), last_at: p.at }))
+      .where('id', '=', p.id),
+}))
+
+const recommended = defineView<Tables, PassEvent>({
+  name: 'bench.recommended',
+  version: '1',
+  migrations,
+  on: {
+    PassIssued: (e) => statements.issue({ id: e.data.passId, holder: e.data.holder }),
+    PassScanned: (e) => statements.scan({ id: e.data.passId, at: e.data.at }),
+  },
+})
+
+const perEvent = defineView<Tables, PassEvent>({
+  name: 'bench.per_event',
+  version: '1',
+  migrations,
+  on: {
+    PassIssued: (e, db) =>
+      db
+        .insertInto('passes')
+        .values({ id: e.data.passId, holder: e.data.holder, scans: 0, last_at: null })
+        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder') }))),
+    PassScanned: (e, db) =>
+      db
+        .updateTable('passes')
+        .set((eb) => ({ scans: eb('scans', '+', 1), last_at: e.data.at }))
+        .where('id', '=', e.data.passId),
+  },
+})
+
+function open(dir: string, label: string): Database.Database {
+  const db = new Database(path.join(dir, `${label}.db`))
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  return db
+}
+
+function digest(db: Database.Database): string {
+  const hash = createHash('sha256')
+  for (const row of db.prepare('select id, holder, scans, last_at from passes order by id').iterate()) {
+    const r = row as Tables['passes']
+    hash.update(`${r.id}\t${r.holder}\t${r.scans}\t${r.last_at ?? ''}\n`)
+  }
+  return hash.digest('hex').slice(0, 16)
+}
+
+function runRaw(db: Database.Database, events: readonly StoredEvent[]): void {
+  db.exec(
+    'create table passes (id text primary key, holder text not null, scans integer not null default 0, last_at integer)',
+  )
+  const upsert = db.prepare(
+    'insert into passes (id, holder, scans, last_at) values (?, ?, 0, null) on conflict (id) do update set holder = excluded.holder',
+  )
+  const scan = db.prepare('update passes set scans = scans + 1, last_at = ? where id = ?')
+  const batch = db.transaction((slice: readonly StoredEvent[]) => {
+    for (const event of slice) {
+      if (event.type === 'PassIssued') {
+        const data = event.data as { passId: string; holder: string }
+        upsert.run(data.passId, data.holder)
+      } else {
+        const data = event.data as { passId: string; at: number }
+        scan.run(data.at, data.passId)
+      }
+    }
+  })
+  for (let i = 0; i < events.length; i += BATCH) batch(events.slice(i, i + BATCH))
+}
+
+function runView(view: View<Tables>) {
+  return (db: Database.Database, events: readonly StoredEvent[]): void => {
+    db.transaction(() => view.setup(db))()
+    const batch = db.transaction((slice: readonly StoredEvent[]) => view.apply(slice, db))
+    for (let i = 0; i < events.length; i += BATCH) batch(events.slice(i, i + BATCH))
+  }
+}
+
+const cases: Array<[string, (db: Database.Database, events: readonly StoredEvent[]) => void]> = [
+  ['raw better-sqlite3', runRaw],
+  ['recommended (defineStatements)', runView(recommended)],
+  ['per-event Kysely query', runView(perEvent)],
+]
+
+const events = makeEvents(EVENTS)
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-bench-'))
+const best = new Map<string, number>()
+const digests = new Map<string, string>()
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [label, run] of cases) {
+      const file = `${label.replace(/\W+/g, '_')}-${round}`
+      const db = open(dir, file)
+      const started = process.hrtime.bigint()
+      run(db, events)
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      digests.set(label, digest(db))
+      db.close()
+      fs.rmSync(path.join(dir, `${file}.db`), { force: true })
+      fs.rmSync(path.join(dir, `${file}.db-wal`), { force: true })
+      fs.rmSync(path.join(dir, `${file}.db-shm`), { force: true })
+      const rate = EVENTS / seconds
+      best.set(label, Math.max(best.get(label) ?? 0, rate))
+    }
+  }
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true })
+}
+
+const rawDigest = digests.get('raw better-sqlite3')
+const raw = best.get('raw better-sqlite3') ?? 1
+console.log(`${EVENTS} events, ${STREAMS} streams, batches of ${BATCH}, best of ${ROUNDS} rounds`)
+for (const [label] of cases) {
+  const rate = best.get(label) ?? 0
+  const same = digests.get(label) === rawDigest ? 'same rows' : 'DIFFERENT ROWS'
+  console.log(
+    `${label.padEnd(32)} ${Math.round(rate).toLocaleString('en').padStart(10)} events/s  ${(rate / raw).toFixed(2)}x raw  (${same})`,
+  )
+}

@@ -1,0 +1,41 @@
+import { allRows, type ConnectionState, firstRow, runQuery } from './connection-state.js'
+import type { ViewQuery } from './view-query.js'
+
+/**
+ * Synchronous access to the view's own tables inside a handler, on the batch's connection and
+ * transaction: reads see the batch's earlier writes. Accepts Kysely queries and bound
+ * statements (`defineStatements`); bound statements are the fast choice.
+ *
+ * @example
+ * ```ts
+ * PassScanned: (e, db, tx) => {
+ *   const pass = tx.first(statements.find({ id: e.data.passId }))
+ *   if (pass === undefined) return statements.insertUnknown({ id: e.data.passId })
+ *   return statements.scan({ id: pass.id, at: e.data.at })
+ * }
+ * ```
+ */
+export interface ViewTransaction {
+  /** Runs a write now (before the queries the handler returns); returns the change count. */
+  run(query: ViewQuery): { changes: number; lastInsertRowid: number | bigint }
+  /** Runs a query now and returns all its rows. */
+  all<O>(query: ViewQuery<O>): O[]
+  /** Runs a query now and returns its first row, or `undefined` when there is none. */
+  first<O>(query: ViewQuery<O>): O | undefined
+}
+
+const transactions = new WeakMap<ConnectionState, ViewTransaction>()
+
+/** The {@link ViewTransaction} of a connection (one object per connection, reused per event). */
+export function viewTransaction(state: ConnectionState): ViewTransaction {
+  let tx = transactions.get(state)
+  if (tx === undefined) {
+    tx = {
+      run: (query) => runQuery(state, query),
+      all: <O>(query: ViewQuery<O>) => allRows(state, query) as O[],
+      first: <O>(query: ViewQuery<O>) => firstRow(state, query) as O | undefined,
+    }
+    transactions.set(state, tx)
+  }
+  return tx
+}
