@@ -1,0 +1,176 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { EskitError } from '@eskit/core'
+import Database from 'better-sqlite3'
+import { readFileHeader } from './file-header.js'
+import { directoryLayout, projectionNameOf } from './layout.js'
+import { readProjectionMetadata } from './metadata.js'
+import { isDirectoryOwned } from './ownership.js'
+import { type PublishedStatus, readStatusFile } from './status-file.js'
+
+/**
+ * One projection file as found on disk. The metadata fields are `null` when the file has a
+ * `problem` (not SQLite, not an eskit projection, unreadable), which the store would move aside.
+ */
+export interface ProjectionFileInfo {
+  /** The projection name, from the file name. */
+  readonly name: string
+  readonly file: string
+  /** Size of the file plus its `-wal`, in bytes. */
+  readonly sizeBytes: number
+  readonly version: string | null
+  readonly logId: string | null
+  readonly position: number | null
+  readonly formatVersion: number | null
+  readonly builtAt: string | null
+  /** Why the file cannot be served, or `null` when it is a valid projection file. */
+  readonly problem: string | null
+}
+
+/** A projection directory as found on disk, from {@link inspectDirectory}. */
+export interface DirectoryInfo {
+  readonly dir: string
+  /** True when a live process holds the directory's ownership lock. */
+  readonly owned: boolean
+  /** What the owner published last (may be stale when `owned` is false). */
+  readonly status: PublishedStatus | null
+  /** Every `{name}.db`, sorted by name. */
+  readonly projections: readonly ProjectionFileInfo[]
+  /** Builds in progress (or left by a crash), under `.eskit/builds/`. */
+  readonly builds: readonly string[]
+  /** Files moved aside, under `.eskit/quarantine/`. */
+  readonly quarantined: readonly string[]
+}
+
+const sizeOf = (file: string): number => {
+  try {
+    return fs.statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+/**
+ * Reads a projection file's metadata **read-only**: it never modifies the file, never takes a
+ * write lock and creates no `-wal`/`-shm` (a WAL-mode file without its companions is read
+ * through a temporary copy, because SQLite would create them). Works while the owning process
+ * runs. Throws `NOT_FOUND` when the file does not exist; every other problem is reported in
+ * `problem`.
+ *
+ * @example
+ * ```ts
+ * const info = readProjectionFile('data/projections/passes.pass_view.db')
+ * console.log(info.version, info.position, info.problem)
+ * ```
+ */
+export function readProjectionFile(file: string): ProjectionFileInfo {
+  const fileName = path.basename(file)
+  const name = projectionNameOf(fileName) ?? fileName
+  const empty = { version: null, logId: null, position: null, formatVersion: null, builtAt: null }
+  const header = readFileHeader(file)
+  if (header.kind === 'missing') {
+    throw new EskitError('NOT_FOUND', `projection file ${file} does not exist`, { details: { file } })
+  }
+  const sizeBytes = sizeOf(file) + sizeOf(`${file}-wal`)
+  if (header.kind === 'not-sqlite') return { name, file, sizeBytes, ...empty, problem: header.reason }
+  let copyDir: string | null = null
+  let source = file
+  if (header.wal && !(fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`))) {
+    copyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-inspect-'))
+    source = path.join(copyDir, 'copy.db')
+    fs.copyFileSync(file, source)
+    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${source}-wal`)
+  }
+  try {
+    const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 2000 })
+    try {
+      const metadata = readProjectionMetadata(db)
+      if (metadata.name !== name) {
+        return {
+          name,
+          file,
+          sizeBytes,
+          ...empty,
+          problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}`,
+        }
+      }
+      return {
+        name,
+        file,
+        sizeBytes,
+        version: metadata.version,
+        logId: metadata.logId,
+        position: metadata.position,
+        formatVersion: metadata.formatVersion,
+        builtAt: metadata.builtAt,
+        problem: null,
+      }
+    } finally {
+      db.close()
+    }
+  } catch (error) {
+    return {
+      name,
+      file,
+      sizeBytes,
+      ...empty,
+      problem: error instanceof Error ? error.message : String(error),
+    }
+  } finally {
+    if (copyDir !== null) fs.rmSync(copyDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Lists a projection directory read-only: each projection file with its metadata (or problem),
+ * whether a process owns the directory, the status it published, builds and quarantined files.
+ * Loads no application code. Throws `NOT_FOUND` when `dir` does not exist.
+ *
+ * @example
+ * ```ts
+ * const info = inspectDirectory('data/projections')
+ * for (const p of info.projections) console.log(p.name, p.version, p.position, p.sizeBytes)
+ * ```
+ */
+export function inspectDirectory(dir: string): DirectoryInfo {
+  let entries: string[]
+  try {
+    entries = fs.readdirSync(dir)
+  } catch (error) {
+    throw new EskitError('NOT_FOUND', `projection directory ${dir} does not exist or cannot be read`, {
+      cause: error,
+      details: { dir },
+    })
+  }
+  const layout = directoryLayout(dir)
+  const projections: ProjectionFileInfo[] = []
+  for (const entry of entries.sort()) {
+    if (projectionNameOf(entry) === null) continue
+    const file = path.join(dir, entry)
+    try {
+      if (!fs.statSync(file).isFile()) continue
+      projections.push(readProjectionFile(file))
+    } catch {
+      // removed between readdir and read (a rebuild in progress): not listed
+    }
+  }
+  const list = (folder: string): string[] => {
+    try {
+      return fs
+        .readdirSync(folder)
+        .filter((f) => !f.startsWith('.'))
+        .sort()
+    } catch {
+      return []
+    }
+  }
+  return {
+    dir,
+    owned: isDirectoryOwned(dir),
+    status: readStatusFile(dir),
+    projections,
+    builds: list(layout.builds).filter((f) => f.endsWith('.db')),
+    quarantined: list(layout.quarantine),
+  }
+}
