@@ -1,0 +1,40 @@
+// The process the crash harness SIGKILLs: it appends events and runs a collector with the
+// workload's projections on a per-file store, printing `ack <position>` once an append has
+// returned, so the parent knows which appends were acknowledged before the kill.
+import { writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { createCollector } from '@eskit/core'
+import { openSqliteEventStore } from '@eskit/sqlite-event-store'
+import { sqliteStore } from '@eskit/sqlite-store'
+import { workloadProjections } from './projections.ts'
+import { createRandom } from './random.ts'
+
+const [dir = '', seedText = '1', mirrorVersion = '1'] = process.argv.slice(2)
+const random = createRandom(Number(seedText))
+const say = (line: string) => writeSync(1, `${line}\n`)
+
+const events = openSqliteEventStore({ path: join(dir, 'events.db') })
+const collector = createCollector({
+  events,
+  store: sqliteStore({ dir: join(dir, 'projections') }),
+  batchSize: 1 + random.int(0, 3) * 100,
+  retry: { initialDelayMs: 10, maxDelayMs: 100 },
+})
+for (const projection of workloadProjections(mirrorVersion)) collector.add(projection)
+await collector.start()
+say('started')
+
+const types = ['Opened', 'Deposited', 'Withdrawn', 'Noted'] as const
+for (;;) {
+  const stream = `account-${random.int(1, 50)}`
+  const count = random.int(1, 5)
+  const batch = Array.from({ length: count }, () => {
+    const type = types[random.int(0, types.length - 1)] ?? 'Noted'
+    return { type, data: { amount: random.int(1, 100), note: 'x'.repeat(random.int(0, 40)) } }
+  })
+  const { position } = await events.append(stream, batch)
+  say(`ack ${position}`)
+  // Sometimes ask for a rebuild, so kills also land during builds and swaps.
+  if (random.next() < 0.01) void collector.rebuild('stats.by_type').catch(() => {})
+  if (random.next() < 0.5) await new Promise((resolve) => setImmediate(resolve))
+}

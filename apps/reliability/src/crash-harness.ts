@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createCollector, type EventStore } from '@eskit/core'
+import { openSqliteEventStore } from '@eskit/sqlite-event-store'
+import { sqliteStore } from '@eskit/sqlite-store'
+import type Database from 'better-sqlite3'
+import { dumpProjection } from './dump.ts'
+import { workloadProjections } from './projections.ts'
+import { createRandom } from './random.ts'
+
+const CHILD = new URL('./crash-child.ts', import.meta.url).pathname
+
+/** One kill and its check. */
+export interface TrialResult {
+  trial: number
+  seed: number
+  killAfterMs: number
+  /** Whether the child had finished `start()` when it was killed. */
+  started: boolean
+  acknowledged: number
+  head: number
+  /** Acknowledged appends missing from the log after the kill (must be 0). */
+  lostEvents: number
+  /** Projections whose content differs from a from-scratch rebuild (must be 0). */
+  divergent: string[]
+  durationMs: number
+}
+
+export interface CrashRunOptions {
+  seed: number
+  trials: number
+  /** A new data directory every this many trials (the log stays small enough to re-check). */
+  freshEvery?: number
+  onTrial?: (result: TrialResult) => void
+}
+
+/**
+ * SIGKILLs a collector process at seeded random instants — during start-up and catch-up, live,
+ * builds beside, swaps, appends — and after every kill restarts, catches up and compares every
+ * projection with a from-scratch rebuild over the same log. The seed replays a run.
+ */
+export async function runCrashTrials(options: CrashRunOptions): Promise<TrialResult[]> {
+  const random = createRandom(options.seed)
+  const freshEvery = options.freshEvery ?? 10
+  const results: TrialResult[] = []
+  let dir = ''
+  try {
+    for (let trial = 0; trial < options.trials; trial++) {
+      if (trial % freshEvery === 0) {
+        if (dir) rmSync(dir, { recursive: true, force: true })
+        dir = mkdtempSync(join(tmpdir(), 'eskit-crash-'))
+      }
+      const started = Date.now()
+      const seed = random.int(1, 2 ** 31 - 1)
+      const mirrorVersion = String(random.int(1, 3))
+      const killAfterMs = random.int(150, 1200)
+      const run = await runAndKill(dir, seed, mirrorVersion, killAfterMs)
+      const check = await verify(dir, mirrorVersion, run.acknowledged)
+      const result: TrialResult = {
+        trial,
+        seed,
+        killAfterMs,
+        started: run.started,
+        acknowledged: run.acknowledged.length,
+        head: check.head,
+        lostEvents: check.lostEvents,
+        divergent: check.divergent,
+        durationMs: Date.now() - started,
+      }
+      results.push(result)
+      options.onTrial?.(result)
+    }
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  }
+  return results
+}
+
+async function runAndKill(dir: string, seed: number, mirrorVersion: string, killAfterMs: number) {
+  const child = spawn(process.execPath, [CHILD, dir, String(seed), mirrorVersion], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const acknowledged: number[] = []
+  let started = false
+  let stderr = ''
+  let buffered = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line === 'started') started = true
+      else if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
+    }
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const early = await Promise.race([exited, sleep(killAfterMs).then(() => 'kill' as const)])
+  if (early !== 'kill') throw new Error(`crash child exited on its own (code ${early}): ${stderr}`)
+  await kill(child, exited)
+  // Lines written before the kill may still sit in the pipe.
+  await sleep(20)
+  for (const line of buffered.split('\n')) if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
+  return { acknowledged, started }
+}
+
+async function kill(child: ChildProcess, exited: Promise<unknown>) {
+  child.kill('SIGKILL')
+  await exited
+}
+
+async function verify(dir: string, mirrorVersion: string, acknowledged: number[]) {
+  const events = openSqliteEventStore({ path: join(dir, 'events.db') })
+  try {
+    const head = await events.head()
+    const lostEvents = await countLost(events, acknowledged)
+    const restarted = await buildAndDump(events, join(dir, 'projections'), mirrorVersion, head)
+    const freshDir = mkdtempSync(join(tmpdir(), 'eskit-fresh-'))
+    try {
+      const fresh = await buildAndDump(events, freshDir, mirrorVersion, head)
+      const divergent = [...fresh.keys()].filter((name) => fresh.get(name) !== restarted.get(name))
+      return { head, lostEvents, divergent }
+    } finally {
+      rmSync(freshDir, { recursive: true, force: true })
+    }
+  } finally {
+    await events.close()
+  }
+}
+
+async function countLost(events: EventStore, acknowledged: number[]): Promise<number> {
+  const present = new Set<number>()
+  let after = 0
+  for (;;) {
+    const batch = await events.readAll({ after, limit: 5000 })
+    if (batch.length === 0) break
+    for (const event of batch) present.add(event.position)
+    after = batch[batch.length - 1]?.position ?? after
+  }
+  return acknowledged.filter((position) => !present.has(position)).length
+}
+
+async function buildAndDump(
+  events: EventStore,
+  dir: string,
+  mirrorVersion: string,
+  head: number,
+): Promise<Map<string, string>> {
+  mkdirSync(dir, { recursive: true })
+  const collector = createCollector({ events, store: sqliteStore({ dir }) })
+  const projections = workloadProjections(mirrorVersion)
+  for (const projection of projections) collector.add(projection)
+  await collector.start()
+  try {
+    await collector.waitFor(head, { timeoutMs: 60_000 })
+    const dumps = new Map<string, string>()
+    for (const projection of projections) {
+      dumps.set(projection.name, dumpProjection(collector.reader<Database.Database>(projection.name)).sha256)
+    }
+    return dumps
+  } finally {
+    await collector.stop()
+  }
+}
+
+function sleep(ms: number) {
+  return new Promise<void>((resolve) => setTimeout(resolve, ms))
+}

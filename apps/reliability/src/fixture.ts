@@ -1,0 +1,131 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Collector, createCollector, type CollectorConfig, type Logger, type Projection } from '@eskit/core'
+import { openSqliteEventStore } from '@eskit/sqlite-event-store'
+import { sqliteStore } from '@eskit/sqlite-store'
+import BetterSqlite3 from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { dumpProjection } from './dump.ts'
+import { createRandom } from './random.ts'
+
+/** A log line captured by {@link captureLogger}. */
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+  fields: Record<string, unknown>
+}
+
+/** A logger that keeps every line, so tests can assert on what an operator would read. */
+export function captureLogger(): Logger & { lines: LogLine[]; find(level: LogLine['level'], text: string): LogLine[] } {
+  const lines: LogLine[] = []
+  const at =
+    (level: LogLine['level']) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      lines.push({ level, message, fields })
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    find: (level, text) =>
+      lines.filter((l) => l.level === level && `${l.message} ${JSON.stringify(l.fields)}`.includes(text)),
+  }
+}
+
+/** A temporary data directory with an event log and a projections folder. */
+export interface Workspace {
+  dir: string
+  projectionsDir: string
+  eventsPath: string
+  events: ReturnType<typeof openSqliteEventStore>
+  /** Appends `count` deterministic events; returns the new head. */
+  append(count: number, extra?: Record<string, unknown>): Promise<number>
+  /** A collector on the per-file store over this workspace. */
+  collector(projections: Projection<Database.Database>[], config?: Partial<CollectorConfig>): Collector
+  /** Copies the event log (a "backup") to `path`. */
+  backupLog(path: string): void
+  close(): Promise<void>
+}
+
+export function createWorkspace(seed = 1): Workspace {
+  const dir = mkdtempSync(join(tmpdir(), 'eskit-rel-'))
+  const projectionsDir = join(dir, 'projections')
+  mkdirSync(projectionsDir)
+  const eventsPath = join(dir, 'events.db')
+  const events = openSqliteEventStore({ path: eventsPath })
+  const random = createRandom(seed)
+  const types = ['Opened', 'Deposited', 'Withdrawn', 'Noted'] as const
+  const collectors: Collector[] = []
+  return {
+    dir,
+    projectionsDir,
+    eventsPath,
+    events,
+    async append(count, extra = {}) {
+      let head = await events.head()
+      for (let i = 0; i < count; i++) {
+        const type = types[random.int(0, types.length - 1)] ?? 'Noted'
+        ;({ position: head } = await events.append(`account-${random.int(1, 20)}`, [
+          { type, data: { amount: random.int(1, 100), ...extra } },
+        ]))
+      }
+      return head
+    },
+    collector(projections, config = {}) {
+      const collector = createCollector({
+        events,
+        store: sqliteStore({ dir: projectionsDir, ...(config.logger ? { logger: config.logger } : {}) }),
+        retry: { initialDelayMs: 10, maxDelayMs: 50 },
+        ...config,
+      })
+      for (const projection of projections) collector.add(projection)
+      collectors.push(collector)
+      return collector
+    },
+    backupLog(path) {
+      // VACUUM INTO takes a consistent snapshot, WAL included, while the log stays open.
+      const db = new BetterSqlite3(eventsPath)
+      try {
+        db.prepare('VACUUM INTO ?').run(path)
+      } finally {
+        db.close()
+      }
+    },
+    async close() {
+      for (const collector of collectors) await collector.stop().catch(() => {})
+      await events.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Dump of a projection through the collector's reader. */
+export function dumpOf(collector: Collector, name: string) {
+  return dumpProjection(collector.reader<Database.Database>(name))
+}
+
+/** What a from-scratch rebuild of `projections` over the workspace's log contains. */
+export async function freshDumps(ws: Workspace, projections: Projection<Database.Database>[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'eskit-fresh-'))
+  const collector = createCollector({ events: ws.events, store: sqliteStore({ dir }) })
+  for (const projection of projections) collector.add(projection)
+  await collector.start()
+  try {
+    await collector.waitFor(await ws.events.head(), { timeoutMs: 30_000 })
+    return new Map(projections.map((p) => [p.name, dumpOf(collector, p.name).sha256]))
+  } finally {
+    await collector.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Polls `check` until it is true (or fails after `timeoutMs`). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
