@@ -1,0 +1,116 @@
+import path from 'node:path'
+import { createCollector, createMemoryEventStore, type EventStore, type Projection } from '@eskit/core'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { passProjection, tempDir } from '../test/helpers.js'
+import { sharedStore } from './shared-store.js'
+
+type Db = Database.Database
+
+let dir: string
+let cleanup: () => void
+beforeEach(() => {
+  ;({ dir, cleanup } = tempDir())
+})
+afterEach(() => cleanup())
+
+/** Counts holders: a second projection with its own table, to check isolation. */
+const holderCounts: Projection<Db> = {
+  name: 'holders.count',
+  version: '1',
+  eventTypes: ['Issued'],
+  setup(db) {
+    db.exec('CREATE TABLE holder_counts (holder TEXT PRIMARY KEY, passes INTEGER NOT NULL)')
+  },
+  apply(events, db) {
+    const upsert = db.prepare(
+      `INSERT INTO holder_counts (holder, passes) VALUES (?, 1)
+       ON CONFLICT (holder) DO UPDATE SET passes = passes + 1`,
+    )
+    for (const e of events) upsert.run((e.data as { holder: string }).holder)
+  },
+}
+
+async function appendPasses(events: EventStore, count: number, scans: number): Promise<number> {
+  let head = 0
+  for (let i = 0; i < count; i++) {
+    head = (
+      await events.append(`pass-${i}`, [
+        { type: 'Issued', data: { id: `p${i}`, holder: `h${i % 5}`, at: i } },
+      ])
+    ).position
+  }
+  for (let s = 0; s < scans; s++) {
+    for (let i = 0; i < count; i++) {
+      head = (await events.append(`pass-${i}`, [{ type: 'Scanned', data: { id: `p${i}`, at: 1000 + s } }]))
+        .position
+    }
+  }
+  return head
+}
+
+it('runs projections through a collector, resumes without replay, and rebuilds one without touching the other', async () => {
+  const file = path.join(dir, 'app.db')
+  const events = createMemoryEventStore()
+  const head = await appendPasses(events, 40, 3)
+
+  const first = createCollector({ events, store: sharedStore({ path: file }), batchSize: 25 })
+  first.add(passProjection('passes.view')).add(holderCounts)
+  await first.start()
+  await first.waitFor(head, { timeoutMs: 10_000 })
+  const reader = first.reader<Db>('passes.view')
+  expect(reader.prepare('SELECT sum(scans) AS n FROM passes').get()).toEqual({ n: 120 })
+  expect(
+    first.reader<Db>('holders.count').prepare('SELECT sum(passes) AS n FROM holder_counts').get(),
+  ).toEqual({
+    n: 40,
+  })
+  await first.stop()
+
+  // A restart resumes from the checkpoints: the log is not read from the start again.
+  const reads: number[] = []
+  const spied: EventStore = {
+    ...events,
+    id: events.id,
+    append: events.append.bind(events),
+    readStream: events.readStream.bind(events),
+    head: events.head.bind(events),
+    onAppend: events.onAppend.bind(events),
+    close: events.close.bind(events),
+    async readAll(options) {
+      const batch = await events.readAll(options)
+      reads.push(...batch.map((e) => e.position))
+      return batch
+    },
+  }
+  const second = createCollector({ events: spied, store: sharedStore({ path: file }), batchSize: 25 })
+  second.add(passProjection('passes.view')).add(holderCounts)
+  await second.start()
+  await second.waitFor(head, { timeoutMs: 10_000 })
+  expect(reads).toEqual([])
+
+  const countsBefore = second
+    .reader<Db>('holders.count')
+    .prepare('SELECT * FROM holder_counts ORDER BY 1')
+    .all()
+  const countsState = second.status().find((s) => s.name === 'holders.count')?.position
+  await second.rebuild('passes.view')
+  await second.waitFor(head, { timeoutMs: 10_000 })
+  // Only the rebuilt projection read the log again, and the other kept its rows and checkpoint.
+  expect(reads.length).toBe(head)
+  expect(second.reader<Db>('holders.count').prepare('SELECT * FROM holder_counts ORDER BY 1').all()).toEqual(
+    countsBefore,
+  )
+  expect(second.status().find((s) => s.name === 'holders.count')?.position).toBe(countsState)
+  expect(second.reader<Db>('passes.view').prepare('SELECT sum(scans) AS n FROM passes').get()).toEqual({
+    n: 120,
+  })
+  await second.stop()
+
+  const check = new Database(file, { readonly: true })
+  expect(check.prepare('SELECT name, position FROM _eskit_projections ORDER BY name').all()).toEqual([
+    { name: 'holders.count', position: head },
+    { name: 'passes.view', position: head },
+  ])
+  check.close()
+})
