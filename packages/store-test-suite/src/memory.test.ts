@@ -1,0 +1,42 @@
+import {
+  createMemoryEventStore,
+  createMemoryEventStoreState,
+  createMemoryStoreState,
+  memoryStore,
+} from '@eskit/core'
+import { runEventStoreSuite } from './event-store-suite.js'
+import { memoryFixture } from './fixtures.js'
+import { runProjectionStoreSuite } from './projection-store-suite.js'
+
+// The memory stores keep their data in a state object: one per location makes "reopen the same
+// location" give the same data, as a file would.
+const eventStates = new Map<string, ReturnType<typeof createMemoryEventStoreState>>()
+const storeStates = new Map<string, ReturnType<typeof createMemoryStoreState>>()
+
+function once<T>(map: Map<string, T>, key: string, create: () => T): T {
+  let value = map.get(key)
+  if (!value) {
+    value = create()
+    map.set(key, value)
+  }
+  return value
+}
+
+runEventStoreSuite({
+  name: 'createMemoryEventStore',
+  create: (location) =>
+    createMemoryEventStore({ state: once(eventStates, location, createMemoryEventStoreState) }),
+})
+
+runProjectionStoreSuite({
+  name: 'memoryStore',
+  createStore: (location) => memoryStore({ state: once(storeStates, location, createMemoryStoreState) }),
+  fixture: memoryFixture,
+})
+
+runProjectionStoreSuite({
+  name: 'memoryStore without build-beside',
+  createStore: (location) =>
+    memoryStore({ state: once(storeStates, location, createMemoryStoreState), buildBeside: false }),
+  fixture: memoryFixture,
+})
