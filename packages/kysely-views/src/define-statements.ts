@@ -7,6 +7,9 @@ import { compileViewQuery, type QueryOutput, type ViewQuery } from './view-query
 
 declare const paramTypes: unique symbol
 
+/** An optional parameter binds `undefined` as SQL NULL, so its placeholder is typed nullable. */
+export type ParamValue<V> = undefined extends V ? Exclude<V, undefined> | null : V
+
 /**
  * The placeholders a statement factory receives: `p.id` stands for the `id` value given when the
  * statement is bound, typed as an `Expression<P['id']>` so Kysely checks it against the column.
@@ -19,10 +22,13 @@ declare const paramTypes: unique symbol
  * }))
  * ```
  */
-export type Params<P extends object> = { readonly [K in keyof P]-?: Expression<P[K]> } & {
+export type Params<P extends object> = { readonly [K in keyof P]-?: Expression<ParamValue<P[K]>> } & {
   /** Type-only: carries `P` so the bound statement's argument is typed. */
   readonly [paramTypes]?: P
 }
+
+/** The parameters of a statement that takes none. */
+export type NoParams = Record<never, never>
 
 /**
  * A statement compiled once: call it with its parameters to get a {@link BoundQuery} that a
@@ -34,7 +40,7 @@ export type Params<P extends object> = { readonly [K in keyof P]-?: Expression<P
  * ```
  */
 export interface PreparedStatement<P, O> {
-  (...params: {} extends P ? [params?: P] : [params: P]): BoundQuery<O>
+  (...params: NoParams extends P ? [params?: P] : [params: P]): BoundQuery<O>
   /** The statement's name in its `defineStatements` object. */
   readonly statementName: string
   /** The compiled SQLite SQL, with `?` placeholders. */
@@ -44,7 +50,7 @@ export interface PreparedStatement<P, O> {
 /** The prepared statements `defineStatements` returns, one per factory, typed by its `Params`. */
 export type Statements<S> = {
   readonly [K in keyof S]: S[K] extends () => infer Q
-    ? PreparedStatement<{}, QueryOutput<Q>>
+    ? PreparedStatement<NoParams, QueryOutput<Q>>
     : S[K] extends (params: Params<infer P>) => infer Q
       ? PreparedStatement<P, QueryOutput<Q>>
       : never

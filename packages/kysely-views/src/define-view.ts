@@ -17,6 +17,7 @@ import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 import { type ViewTransaction, viewTransaction } from './view-transaction.js'
 
 /** What a handler may return: one query, several (run in order), or nothing. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler with a block body and no return is typed void
 export type HandlerResult = ViewQuery | readonly ViewQuery[] | undefined | void
 
 /** The event a handler for type `T` receives: narrowed to that member of the union. */
@@ -267,6 +268,9 @@ function executeOne(state: ConnectionState, item: unknown): void {
   if (item instanceof BoundQuery) runBound(state, item)
   else if (isViewQuery(item)) runQuery(state, item)
   else if (typeof (item as { then?: unknown } | null)?.then === 'function') {
+    // The promise (e.g. from execute() on the build-only Kysely) rejects too; that rejection is
+    // this same mistake, reported here, so it must not surface as an unhandled rejection.
+    ;(item as PromiseLike<unknown>).then(undefined, () => {})
     throw new TypeError(
       'the handler returned a Promise: view handlers must be synchronous (return the query instead of executing it)',
     )

@@ -2,7 +2,9 @@ export { BoundQuery, type StatementDefinition } from './bound-query.js'
 export { createReader, type ReaderSource } from './create-reader.js'
 export {
   defineStatements,
+  type NoParams,
   type Params,
+  type ParamValue,
   type PreparedStatement,
   type StatementFactory,
   type Statements,
