@@ -310,6 +310,13 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
         const kind = begin(db)
         let applied: unknown
         try {
+          // Checked before apply too, so a stale batch fails as a conflict, not as apply's error.
+          assertCheckpoint(this.sql, name, batch.from)
+        } catch (error) {
+          rollback(db, kind, logger)
+          throw error
+        }
+        try {
           guard?.setCurrent(name)
           if (batch.events.length > 0) applied = projection.apply(batch.events, db)
         } catch (error) {
@@ -334,21 +341,10 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
         assertStillInTransaction(db, kind, name, 'apply')
         const moved = sql.swapCheckpoint.run(batch.to, name, batch.from).changes
         if (moved !== 1) {
-          const row = sql.getState.get(name) as ProjectionRow | undefined
-          if (!row) {
-            throw new EskitError(
-              'INVALID_STATE',
-              `projection "${name}" is not initialised: call initialize first`,
-              {
-                details: { name },
-              },
-            )
-          }
-          throw new EskitError(
-            'CHECKPOINT_CONFLICT',
-            `checkpoint of projection "${name}" is ${row.position}, not ${batch.from}: the batch was rolled back`,
-            { details: { name, expected: batch.from, actual: row.position } },
-          )
+          assertCheckpoint(sql, name, batch.from)
+          throw new EskitError('CHECKPOINT_CONFLICT', `checkpoint of projection "${name}" did not move`, {
+            details: { name, expected: batch.from },
+          })
         }
         for (const parked of batch.parked ?? []) {
           sql.park.run(
@@ -390,6 +386,7 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
 
 interface Statements {
   getState: Database.Statement
+  getPosition: Database.Statement
   resetState: Database.Statement
   swapCheckpoint: Database.Statement
   ownedBy: Database.Statement
@@ -407,6 +404,7 @@ function prepareStatements(db: Database.Database): Statements {
     getState: db.prepare(
       'SELECT name, version, log_id AS logId, position, built_at AS builtAt FROM _eskit_projections WHERE name = ?',
     ),
+    getPosition: db.prepare('SELECT position FROM _eskit_projections WHERE name = ?'),
     resetState: db.prepare(
       `INSERT INTO _eskit_projections (name, version, log_id, position, built_at) VALUES (?, ?, ?, 0, ?)
        ON CONFLICT (name) DO UPDATE SET version = excluded.version, log_id = excluded.log_id, position = 0,
@@ -485,6 +483,22 @@ function checkProjection(projection: Projection<Database.Database>): void {
     throw new EskitError('INVALID_ARGUMENT', `projection "${projection.name}" needs setup() and apply()`, {
       details: { name: projection.name },
     })
+  }
+}
+
+function assertCheckpoint(sql: Statements, name: string, expected: number): void {
+  const row = sql.getPosition.get(name) as { position: number } | undefined
+  if (!row) {
+    throw new EskitError('INVALID_STATE', `projection "${name}" is not initialised: call initialize first`, {
+      details: { name },
+    })
+  }
+  if (row.position !== expected) {
+    throw new EskitError(
+      'CHECKPOINT_CONFLICT',
+      `checkpoint of projection "${name}" is ${row.position}, not ${expected}: the batch was rolled back`,
+      { details: { name, expected, actual: row.position } },
+    )
   }
 }
 

@@ -1,0 +1,480 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { EskitError, isValidProjectionName, type Logger, silentLogger, toEskitError } from '@eskit/core'
+import {
+  directoryLayout,
+  PARKED_TABLE,
+  projectionFilePath,
+  readProjectionMetadata,
+  writeProjectionMetadata,
+} from '@eskit/sqlite-store'
+import Database from 'better-sqlite3'
+import type { OwnedObjectRow, ParkedRow, ProjectionRow } from './eskit-tables.js'
+import { isVirtualTable, objectKey, quoteIdentifier, type SchemaObject } from './schema-objects.js'
+
+/** Options of {@link migrateSharedToFiles}. */
+export interface MigrationOptions {
+  /** The shared database (a `sharedStore` file). Opened read-only; never written. */
+  from: string
+  /** The per-file projection directory (`sqliteStore({ dir })`); created if missing. */
+  dir: string
+  logger?: Logger
+  /** Called as rows are copied, e.g. to draw a progress bar. */
+  onProgress?: (progress: MigrationProgress) => void
+  /**
+   * Re-run after an interrupted migration: a `{name}.db` that is already a complete projection
+   * file of the same projection (same name, version and log id) is kept and reported as skipped.
+   * Without it, any existing `{name}.db` stops the migration before anything is written.
+   */
+  resume?: boolean
+}
+
+/** What {@link MigrationOptions.onProgress} receives. */
+export interface MigrationProgress {
+  /** The projection being copied. */
+  name: string
+  /** Projections finished so far (migrated or skipped). */
+  projectionsDone: number
+  projectionsTotal: number
+  /** Rows copied so far, over all projections. */
+  rowsDone: number
+  /** Rows to copy in all, counted before the copy starts. */
+  rowsTotal: number
+}
+
+/** One projection in a {@link MigrationReport}. */
+export interface MigratedProjection {
+  name: string
+  /** The tables copied into `{dir}/{name}.db` (views, indexes and triggers come along with them). */
+  tables: string[]
+  rows: number
+  /** Size of `{dir}/{name}.db`. */
+  bytes: number
+  /** The checkpoint carried over: a collector resumes after it with no replay. */
+  position: number
+  /** True when the file was left from an earlier run (`resume: true`) and not written again. */
+  skipped: boolean
+}
+
+/** What {@link migrateSharedToFiles} returns. */
+export interface MigrationReport {
+  projections: MigratedProjection[]
+  totalRows: number
+  totalBytes: number
+  durationMs: number
+}
+
+const CHUNK_ROWS = 5000
+
+/**
+ * Moves a shared database (`sharedStore`) to per-file mode (`sqliteStore`) with no replay
+ * (behaviour 14). For each projection recorded in the shared database it copies the tables the
+ * projection owns (schema, rows, indexes, views and triggers), its checkpoint, version, log id
+ * and parked events into `{dir}/{name}.db`, in the exact format `sqliteStore` reads, so a
+ * collector on `sqliteStore({ dir })` starts serving at once and continues from the checkpoint.
+ *
+ * Safety: the source is opened read-only and read in one snapshot; each file is written under a
+ * temporary name in `{dir}/.eskit/builds`, fsynced, then linked into place (no half-written
+ * `{name}.db` ever exists); an existing `{name}.db` is never overwritten. If any target exists
+ * the migration stops before writing anything (`INVALID_STATE`), unless `resume: true` and the
+ * file is a complete copy of the same projection from an interrupted run.
+ *
+ * @example
+ * ```ts
+ * const report = await migrateSharedToFiles({ from: 'data/app.db', dir: 'data/projections' })
+ * console.log(`${report.projections.length} projections, ${report.totalRows} rows`)
+ * // then: createCollector({ events, store: sqliteStore({ dir: 'data/projections' }) })
+ * ```
+ */
+export async function migrateSharedToFiles(options: MigrationOptions): Promise<MigrationReport> {
+  const started = performance.now()
+  const { from, dir } = checkOptions(options)
+  const logger = options.logger ?? silentLogger
+  const source = openSource(from)
+  try {
+    // One read transaction for the whole run: every file comes from the same snapshot.
+    source.exec('BEGIN')
+    const projections = readProjections(source, from)
+    const owned = source.prepare(
+      'SELECT name, type, tbl_name AS tableName, projection FROM _eskit_tables WHERE projection = ? ORDER BY rowid',
+    )
+    const plans = projections.map((row) =>
+      planProjection(source, row, owned.all(row.name) as OwnedObjectRow[]),
+    )
+
+    fs.mkdirSync(dir, { recursive: true })
+    const layout = directoryLayout(dir)
+    fs.mkdirSync(layout.builds, { recursive: true })
+    removeLeftovers(layout.builds, logger)
+    const skip = checkTargets(dir, plans, options.resume === true)
+
+    const rowsTotal = plans.reduce((sum, plan) => (skip.has(plan.row.name) ? sum : sum + plan.rows), 0)
+    const progress: MigrationProgress = {
+      name: '',
+      projectionsDone: 0,
+      projectionsTotal: plans.length,
+      rowsDone: 0,
+      rowsTotal,
+    }
+    const report = (name: string): void => {
+      progress.name = name
+      options.onProgress?.({ ...progress })
+    }
+
+    const results: MigratedProjection[] = []
+    for (const plan of plans) {
+      const { name } = plan.row
+      const target = projectionFilePath(dir, name)
+      if (skip.has(name)) {
+        logger.info('migrate: kept the file of an earlier run', { projection: name, file: target })
+        results.push({
+          name,
+          tables: plan.tables.map((table) => table.name),
+          rows: 0,
+          bytes: fs.statSync(target).size,
+          position: plan.row.position,
+          skipped: true,
+        })
+      } else {
+        report(name)
+        const rows = await writeProjectionFile(source, plan, layout.builds, target, (copied) => {
+          progress.rowsDone += copied
+          report(name)
+        })
+        const bytes = fs.statSync(target).size
+        logger.info('migrate: projection copied', {
+          projection: name,
+          rows,
+          bytes,
+          position: plan.row.position,
+        })
+        results.push({
+          name,
+          tables: plan.tables.map((table) => table.name),
+          rows,
+          bytes,
+          position: plan.row.position,
+          skipped: false,
+        })
+      }
+      progress.projectionsDone++
+      report(name)
+    }
+    source.exec('COMMIT')
+    return {
+      projections: results,
+      totalRows: results.reduce((sum, item) => sum + item.rows, 0),
+      totalBytes: results.reduce((sum, item) => sum + item.bytes, 0),
+      durationMs: performance.now() - started,
+    }
+  } catch (error) {
+    throw toEskitError(error, `could not migrate ${from} to ${dir}`, { from, dir })
+  } finally {
+    source.close()
+  }
+}
+
+interface ProjectionPlan {
+  row: ProjectionRow
+  /** Ordinary and virtual tables, in creation order (shadow tables come with their virtual table). */
+  tables: SchemaObject[]
+  /** Indexes, views and triggers, created after the rows are in. */
+  others: SchemaObject[]
+  rows: number
+}
+
+function checkOptions(options: MigrationOptions): { from: string; dir: string } {
+  if (typeof options !== 'object' || options === null) {
+    throw new EskitError('INVALID_ARGUMENT', 'migrateSharedToFiles needs { from, dir }')
+  }
+  const { from, dir } = options
+  if (typeof from !== 'string' || from.length === 0)
+    throw new EskitError('INVALID_ARGUMENT', '`from` must be a path')
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new EskitError('INVALID_ARGUMENT', '`dir` must be a path')
+  if (!fs.existsSync(from)) {
+    throw new EskitError('NOT_FOUND', `shared database ${from} does not exist`, { details: { from } })
+  }
+  return { from: path.resolve(from), dir: path.resolve(dir) }
+}
+
+function openSource(from: string): Database.Database {
+  try {
+    return new Database(from, { readonly: true, fileMustExist: true })
+  } catch (error) {
+    throw toEskitError(error, `could not open ${from} read-only`, { from })
+  }
+}
+
+function readProjections(source: Database.Database, from: string): ProjectionRow[] {
+  const present = source
+    .prepare(
+      `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'
+       AND name IN ('_eskit_projections', '_eskit_tables', '_eskit_parked')`,
+    )
+    .get() as { n: number }
+  if (present.n !== 3) {
+    throw new EskitError('CORRUPT', `${from} is not an eskit shared database (no _eskit_projections table)`, {
+      details: { from },
+    })
+  }
+  const rows = source
+    .prepare(
+      'SELECT name, version, log_id AS logId, position, built_at AS builtAt FROM _eskit_projections ORDER BY name',
+    )
+    .all() as ProjectionRow[]
+  for (const row of rows) {
+    if (!isValidProjectionName(row.name)) {
+      throw new EskitError(
+        'CORRUPT',
+        `${from} lists an invalid projection name ${JSON.stringify(row.name)}`,
+        {
+          details: { from, name: row.name },
+        },
+      )
+    }
+  }
+  return rows
+}
+
+function planProjection(
+  source: Database.Database,
+  row: ProjectionRow,
+  owned: readonly OwnedObjectRow[],
+): ProjectionPlan {
+  const schema = new Map(
+    (
+      source
+        .prepare(`SELECT type, name, tbl_name AS tableName, sql FROM main.sqlite_master ORDER BY rowid`)
+        .all() as SchemaObject[]
+    ).map((object, index) => [`${object.type}:${objectKey(object.name)}`, { object, index }]),
+  )
+  const shadow = new Set(
+    (
+      source
+        .prepare(`SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'`)
+        .all() as {
+        name: string
+      }[]
+    ).map((table) => objectKey(table.name)),
+  )
+  const present = owned
+    .map((item) => schema.get(`${item.type}:${objectKey(item.name)}`))
+    .filter((found) => found !== undefined)
+    .sort((a, b) => a.index - b.index)
+    .map((found) => found.object)
+  const tables = present.filter((object) => object.type === 'table' && !shadow.has(objectKey(object.name)))
+  const others = present.filter((object) => object.type !== 'table' && object.sql !== null)
+  let rows = 0
+  for (const table of tables) {
+    rows += (
+      source.prepare(`SELECT count(*) AS n FROM main.${quoteIdentifier(table.name)}`).get() as { n: number }
+    ).n
+  }
+  return { row, tables, others, rows }
+}
+
+/** Names whose `{name}.db` may be kept (resume); throws if any other target exists. */
+function checkTargets(dir: string, plans: readonly ProjectionPlan[], resume: boolean): Set<string> {
+  const keep = new Set<string>()
+  const refused: string[] = []
+  for (const { row } of plans) {
+    const target = projectionFilePath(dir, row.name)
+    if (!fs.existsSync(target)) continue
+    if (resume && isCompleteCopy(target, row)) keep.add(row.name)
+    else refused.push(target)
+  }
+  if (refused.length > 0) {
+    throw new EskitError(
+      'INVALID_STATE',
+      `refusing to overwrite ${refused.length} existing projection file(s): ${refused.join(', ')}` +
+        (resume
+          ? ' (not a complete copy of the same projection)'
+          : ' (after an interrupted run, pass resume: true)'),
+      { details: { dir, existing: refused } },
+    )
+  }
+  return keep
+}
+
+function isCompleteCopy(file: string, row: ProjectionRow): boolean {
+  let db: Database.Database | undefined
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+    const metadata = readProjectionMetadata(db)
+    return metadata.name === row.name && metadata.version === row.version && metadata.logId === row.logId
+  } catch {
+    return false
+  } finally {
+    db?.close()
+  }
+}
+
+const LEFTOVER = /\.migrate-[0-9a-f-]{36}\.db(-wal|-shm|-journal)?$/
+
+function removeLeftovers(builds: string, logger: Logger): void {
+  for (const file of fs.readdirSync(builds)) {
+    if (!LEFTOVER.test(file)) continue
+    fs.rmSync(path.join(builds, file), { force: true })
+    logger.info('migrate: removed the temporary file of an interrupted run', { file })
+  }
+}
+
+async function writeProjectionFile(
+  source: Database.Database,
+  plan: ProjectionPlan,
+  builds: string,
+  target: string,
+  onRows: (copied: number) => void,
+): Promise<number> {
+  const temporary = path.join(builds, `${plan.row.name}.migrate-${randomUUID()}.db`)
+  let rows = 0
+  const db = new Database(temporary)
+  try {
+    // The temporary file is thrown away on any failure, so it needs no journal while it is built.
+    db.pragma('journal_mode = OFF')
+    db.pragma('synchronous = OFF')
+    db.pragma('foreign_keys = OFF')
+    db.exec('BEGIN')
+    for (const table of plan.tables) {
+      db.exec(table.sql ?? '')
+      rows += await copyRows(source, db, table, onRows)
+    }
+    copySequences(source, db, plan.tables)
+    for (const object of plan.others) db.exec(object.sql ?? '')
+    writeProjectionMetadata(db, {
+      name: plan.row.name,
+      version: plan.row.version,
+      logId: plan.row.logId,
+      position: plan.row.position,
+      builtAt: plan.row.builtAt,
+    })
+    copyParked(source, db, plan.row.name)
+    db.exec('COMMIT')
+    // At rest a projection file is a self-contained rollback-journal file, as sqliteStore leaves it.
+    db.pragma('journal_mode = DELETE')
+    db.close()
+    fsyncFile(temporary)
+    try {
+      // link() fails if the target exists: a file that appeared meanwhile is never overwritten.
+      fs.linkSync(temporary, target)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new EskitError(
+          'INVALID_STATE',
+          `refusing to overwrite ${target}, which appeared during the migration`,
+          {
+            details: { file: target },
+          },
+        )
+      }
+      throw error
+    }
+    fsyncDirectory(path.dirname(target))
+    return rows
+  } finally {
+    if (db.open) db.close()
+    for (const suffix of ['', '-journal', '-wal', '-shm']) fs.rmSync(temporary + suffix, { force: true })
+  }
+}
+
+async function copyRows(
+  source: Database.Database,
+  db: Database.Database,
+  table: SchemaObject,
+  onRows: (copied: number) => void,
+): Promise<number> {
+  const columns = (
+    source.prepare(`SELECT name, hidden FROM pragma_table_xinfo(?, 'main')`).all(table.name) as {
+      name: string
+      hidden: number
+    }[]
+  )
+    .filter((column) => column.hidden === 0)
+    .map((column) => column.name)
+  const virtual = isVirtualTable(table)
+  const hasRowid =
+    !/\bwithout\s+rowid\b/i.test(table.sql ?? '') &&
+    (!virtual || /\busing\s+fts[345]\b/i.test(table.sql ?? '')) &&
+    !columns.some((column) => ['rowid', '_rowid_', 'oid'].includes(column.toLowerCase()))
+  // rowid is kept so that tables without an INTEGER PRIMARY KEY keep their row identities.
+  const list = [...(hasRowid ? ['rowid'] : []), ...columns.map(quoteIdentifier)].join(', ')
+  const select = source
+    .prepare(`SELECT ${list} FROM main.${quoteIdentifier(table.name)}`)
+    .raw(true)
+    .safeIntegers(true)
+  const insert = db.prepare(
+    `INSERT INTO main.${quoteIdentifier(table.name)} (${list}) VALUES (${list
+      .split(', ')
+      .map(() => '?')
+      .join(', ')})`,
+  )
+  let copied = 0
+  let pending = 0
+  for (const values of select.iterate() as IterableIterator<unknown[]>) {
+    insert.run(values)
+    copied++
+    if (++pending === CHUNK_ROWS) {
+      onRows(pending)
+      pending = 0
+      // Let timers run (a CLI redraws its progress bar); both transactions stay ours meanwhile.
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  if (pending > 0) onRows(pending)
+  return copied
+}
+
+function copySequences(
+  source: Database.Database,
+  db: Database.Database,
+  tables: readonly SchemaObject[],
+): void {
+  const hasSequence = source.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`).get()
+  if (!hasSequence) return
+  const read = source.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').safeIntegers(true)
+  for (const table of tables) {
+    const row = read.get(table.name) as { seq: bigint } | undefined
+    if (!row) continue
+    // AUTOINCREMENT keeps counting from where the shared database was, as if nothing moved.
+    db.prepare('DELETE FROM sqlite_sequence WHERE name = ?').run(table.name)
+    db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(table.name, row.seq)
+  }
+}
+
+function copyParked(source: Database.Database, db: Database.Database, name: string): void {
+  const rows = source
+    .prepare(
+      `SELECT position, stream_id AS streamId, type, error, attempts, parked_at AS parkedAt, event
+       FROM _eskit_parked WHERE projection = ? ORDER BY position`,
+    )
+    .all(name) as ParkedRow[]
+  const insert = db.prepare(
+    `INSERT INTO ${PARKED_TABLE} (position, stream_id, type, error, attempts, parked_at, event) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  )
+  for (const row of rows) {
+    insert.run(row.position, row.streamId, row.type, row.error, row.attempts, row.parkedAt, row.event)
+  }
+}
+
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r+')
+  try {
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+function fsyncDirectory(dir: string): void {
+  let fd: number | undefined
+  try {
+    fd = fs.openSync(dir, 'r')
+    fs.fsyncSync(fd)
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
