@@ -1,1 +1,46 @@
-export {}
+/**
+ * `pnpm bench` — eskit's performance figures, every one a ratio against a baseline measured in
+ * the same run. Prints a table and writes JSON to `apps/bench/results/`.
+ *
+ *   node src/main.ts            full mode (DESIGN.md sizes, a few minutes)
+ *   node src/main.ts --quick    CI smoke: every case and check on tiny sizes, seconds
+ *   node src/main.ts --peers    also install (once, into .peers/) and measure Emmett
+ *   node src/main.ts --only=1,6 only these cases
+ *   ESKIT_BENCH_PEERS=1         same as --peers (for `pnpm bench`, where turbo eats the flags)
+ */
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { FULL, QUICK } from './config.ts'
+import { formatTable, writeReport } from './report.ts'
+import { runBench } from './run.ts'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    peers: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+  allowPositionals: false,
+})
+
+const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const config = values.quick ? QUICK : FULL
+const peers = values.peers || process.env.ESKIT_BENCH_PEERS === '1'
+const only = values.only?.split(',').map((n) => Number(n.trim()))
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+
+log(`${config.mode} mode${peers ? ', with peers' : ''}; Node ${process.version}`)
+const { report, failures } = await runBench({ config, benchRoot, peers, ...(only ? { only } : {}), log })
+console.log('')
+console.log(formatTable(report.rows))
+console.log('')
+const m = report.machine
+console.log(`${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}; load ${m.loadAverage.join(' ')}`)
+console.log(`${config.mode} run took ${(report.durationMs / 1000).toFixed(1)} s`)
+for (const file of writeReport(values.out ?? path.join(benchRoot, 'results'), report)) console.log(`wrote ${file}`)
+if (failures.length > 0) {
+  console.error(`${failures.length} case(s) failed: ${failures.map((f) => f.case).join(', ')}`)
+  process.exitCode = 1
+}

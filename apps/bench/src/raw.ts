@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { workloadEvent } from './workload.ts'
+import { REFERENCE_STREAMS, workloadEvent } from './workload.ts'
 
 /**
  * The raw baseline: hand-written better-sqlite3, the limit eskit is measured against. Its log is a
@@ -32,7 +32,7 @@ export function tune(db: Database.Database): void {
  * Writes the first `events` events of the workload to a raw log file (`events` table), or grows an
  * existing one to that size.
  */
-export function writeRawLog(file: string, events: number): void {
+export function writeRawLog(file: string, events: number, streams: number = REFERENCE_STREAMS): void {
   const db = new Database(file)
   try {
     tune(db)
@@ -43,7 +43,7 @@ export function writeRawLog(file: string, events: number): void {
     const insert = db.prepare('insert into events (position, stream_id, type, data) values (?, ?, ?, ?)')
     db.transaction(() => {
       for (let i = have; i < events; i++) {
-        const { streamId, event } = workloadEvent(i)
+        const { streamId, event } = workloadEvent(i, streams)
         insert.run(i + 1, streamId, event.type, JSON.stringify(event.data))
       }
     })()
@@ -96,13 +96,14 @@ export function rawRebuild(logFile: string, viewFile: string, batchSize = 1000):
 
 /**
  * The raw append baseline: one-row insert transactions (or `batch`-row ones) into a log table
- * shaped like an event store's (global position, stream and version unique), with the same
- * pragmas. Returns the milliseconds for `count` events.
+ * shaped like an event store's (global position, stream and version unique), WAL with the given
+ * `synchronous`. Returns the milliseconds for `count` events.
  */
-export function rawAppends(file: string, count: number, batch: number): number {
+export function rawAppends(file: string, count: number, batch: number, synchronous: 'FULL' | 'NORMAL'): number {
   const db = new Database(file)
   try {
-    tune(db)
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${synchronous}`)
     db.exec(
       `create table if not exists events (position integer primary key, stream_id text not null,
         stream_version integer not null, type text not null, data text not null, metadata text,

@@ -1,0 +1,63 @@
+import path from 'node:path'
+import { sqliteStore } from '@eskit/sqlite-store'
+import { assertDigest } from '../checksum.ts'
+import type { BenchContext } from '../context.ts'
+import { removeDatabase } from '../logs.ts'
+import { measureCollectorRebuild, measureRaw, rateRow } from '../measure.ts'
+import { emmettRebuild, emmettVersion, installEmmett, writeEmmettLog } from '../peers/emmett.ts'
+import { repeat } from '../stats.ts'
+import { recommendedView } from '../views.ts'
+
+const CASE = '7 peer'
+
+/**
+ * Case 7: Emmett's SQLite event store and projection, the same view over the same events, against
+ * raw and eskit on the same (smaller) workload in the same run. Emmett's rows are checked too.
+ */
+export async function peerCase(ctx: BenchContext): Promise<void> {
+  const { peerEvents: events, peerStreams: streams, slowRepeats, repeats } = ctx.config
+  const expected = ctx.expected(events, streams)
+  const shape = `${events / 1000}k events / ${streams} streams`
+  ctx.log(`case ${CASE}: ${shape}`)
+  const raw = await measureRaw(ctx, 'peer-raw', events, expected, repeats, streams)
+  ctx.add(rateRow(CASE, `raw better-sqlite3, ${shape}`, raw, events))
+  const baseline = { medianMs: raw.median, of: 'raw' }
+  const eskit = await measureCollectorRebuild(ctx, {
+    label: 'peer-eskit',
+    logFile: await ctx.logs.eskit(events, streams),
+    head: events,
+    expected,
+    repeats,
+    store: (dir) => sqliteStore({ dir }),
+    projections: () => [recommendedView('passes')],
+    check: [{ name: 'passes' }],
+  })
+  ctx.add(rateRow(CASE, `eskit sqliteStore recommended, ${shape}`, eskit, events, baseline))
+
+  if (!ctx.peers) {
+    ctx.add({ case: CASE, variant: 'Emmett (emmett-sqlite)', skipped: 'run with --peers to install and measure it' })
+    return
+  }
+  installEmmett(ctx.benchRoot, ctx.log)
+  const version = emmettVersion(ctx.benchRoot)
+  const logFile = path.join(ctx.tmp, 'emmett.db')
+  removeDatabase(logFile)
+  ctx.log(`case ${CASE}: writing the Emmett log (not timed)`)
+  await writeEmmettLog(ctx.benchRoot, logFile, events, streams)
+  const settings = [
+    { label: 'defaults', note: 'consumer defaults: batches of 100, 50 ms pull interval' },
+    { label: 'best', batchSize: 1000, pullingFrequencyInMs: 0, note: 'batches of 1000, no pull delay' },
+  ]
+  let run = 0
+  for (const setting of settings) {
+    ctx.log(`case ${CASE}: Emmett ${setting.label}`)
+    const summary = await repeat(slowRepeats, async () => {
+      const result = await emmettRebuild(ctx.benchRoot, logFile, events, setting, run++)
+      assertDigest(`Emmett ${setting.label}`, result.digest, expected)
+      return result.ms
+    })
+    const row = rateRow(CASE, `Emmett ${version} sqliteRawSQLProjection, ${setting.label}, ${shape}`, summary, events, baseline)
+    row.note = setting.note
+    ctx.add(row)
+  }
+}

@@ -1,0 +1,71 @@
+import path from 'node:path'
+import { sharedStore } from '@eskit/shared-store'
+import { sqliteStore } from '@eskit/sqlite-store'
+import type { BenchContext } from '../context.ts'
+import { measureCollectorRebuild, measureRaw, rateRow } from '../measure.ts'
+import { handWrittenProjection, naiveKyselyProjection, perEventView, recommendedView } from '../views.ts'
+
+const CASE = '1 rebuild'
+
+/**
+ * Case 1: rebuild throughput of the reference workload, each eskit variant against the raw
+ * better-sqlite3 loop measured in the same run.
+ */
+export async function rebuildCase(ctx: BenchContext): Promise<void> {
+  const { events, repeats, slowRepeats } = ctx.config
+  const expected = ctx.expected(events)
+  ctx.log(`case ${CASE}: ${events} events, raw baseline`)
+  const raw = await measureRaw(ctx, 'rebuild-raw', events, expected, repeats)
+  ctx.baselines.rawRebuildEventsPerSecond = (events / raw.median) * 1000
+  ctx.add(rateRow(CASE, 'raw better-sqlite3 (baseline)', raw, events))
+  const baseline = { medianMs: raw.median, of: 'raw' }
+
+  const logFile = await ctx.logs.eskit(events)
+  const variants = [
+    {
+      variant: 'sqliteStore + defineView, recommended (defineStatements)',
+      store: (dir: string) => sqliteStore({ dir }),
+      projection: () => recommendedView('passes'),
+      repeats,
+      target: { text: '≥ 0.5× raw', min: 0.5 },
+    },
+    {
+      variant: 'sqliteStore + defineView, per-event Kysely query',
+      store: (dir: string) => sqliteStore({ dir }),
+      projection: () => perEventView('passes'),
+      repeats,
+    },
+    {
+      variant: 'sqliteStore + hand-written Projection (prepared statements)',
+      store: (dir: string) => sqliteStore({ dir }),
+      projection: () => handWrittenProjection('passes'),
+      repeats,
+    },
+    {
+      variant: 'sharedStore + defineView, recommended',
+      store: (dir: string) => sharedStore({ path: path.join(dir, 'shared.db') }),
+      projection: () => recommendedView('passes'),
+      repeats,
+    },
+    {
+      variant: 'sqliteStore + naive async Kysely (SqliteDialect, await per event)',
+      store: (dir: string) => sqliteStore({ dir }),
+      projection: () => naiveKyselyProjection('passes'),
+      repeats: slowRepeats,
+    },
+  ]
+  for (const v of variants) {
+    ctx.log(`case ${CASE}: ${v.variant}`)
+    const summary = await measureCollectorRebuild(ctx, {
+      label: `rebuild-${variants.indexOf(v)}`,
+      logFile,
+      head: events,
+      expected,
+      repeats: v.repeats,
+      store: v.store,
+      projections: () => [v.projection()],
+      check: [{ name: 'passes' }],
+    })
+    ctx.add(rateRow(CASE, v.variant, summary, events, baseline, v.target))
+  }
+}

@@ -1,0 +1,59 @@
+import {
+  type Collector,
+  createCollector,
+  type EventStore,
+  type Projection,
+  type ProjectionStore,
+  silentLogger,
+} from '@eskit/core'
+import { openSqliteEventStore } from '@eskit/sqlite-event-store'
+
+/** A collector over an eskit log file, with what is needed to time it and to close it. */
+export interface CollectorRun {
+  events: EventStore
+  collector: Collector
+  /** Resolves when every named projection (default: all) has committed `position`; rejects on a projection error. */
+  caughtUp(position: number, projections?: string[]): Promise<void>
+  close(): Promise<void>
+}
+
+/** How long a case waits for a rebuild before it calls the run failed. */
+const CATCH_UP_TIMEOUT_MS = 600_000
+
+/**
+ * Opens the log, creates a collector on `store` with the projections added (not started).
+ * Batches of 1,000 events, as the raw baseline's transactions; `onError: 'stop'` so a failing
+ * projection fails the case instead of retrying forever.
+ */
+export function openCollector(
+  logFile: string,
+  store: ProjectionStore<any>,
+  projections: readonly Projection<any>[],
+): CollectorRun {
+  const events = openSqliteEventStore({ path: logFile })
+  const collector = createCollector({ events, store, batchSize: 1000, logger: silentLogger, onError: 'stop' })
+  for (const projection of projections) collector.add(projection)
+  let failure: ((error: Error) => void) | undefined
+  const failed = new Promise<never>((_, reject) => {
+    failure = reject
+  })
+  // Keeps an unobserved rejection from crashing the process when no case is waiting.
+  failed.catch(() => {})
+  collector.on('error', (info) => failure?.(new Error(`projection ${info.name} failed: ${info.error.message}`)))
+  return {
+    events,
+    collector,
+    caughtUp: (position, names) =>
+      Promise.race([
+        collector.waitFor(position, {
+          timeoutMs: CATCH_UP_TIMEOUT_MS,
+          ...(names === undefined ? {} : { projections: names }),
+        }),
+        failed,
+      ]),
+    async close() {
+      await collector.stop()
+      await events.close()
+    },
+  }
+}

@@ -1,0 +1,74 @@
+import { REFERENCE_EVENTS, REFERENCE_STREAMS } from './workload.ts'
+
+/** Sizes and repeats of one run. */
+export interface BenchConfig {
+  mode: 'quick' | 'full'
+  /** The reference workload. */
+  events: number
+  streams: number
+  /** Repeats of each timed case (min and median are reported). */
+  repeats: number
+  /** Repeats of the slow variants (naive async Kysely, rebuilding ten projections). */
+  slowRepeats: number
+  /** Case 2: projections over the same log. */
+  oneOfTen: number
+  /** Case 3: current projection files at start-up, and how many start-ups are timed. */
+  startupFiles: number
+  startupRepeats: number
+  /** Case 4: single-event appends timed, with this many projections live. */
+  liveAppends: number
+  liveProjections: number
+  /** Case 5: events rebuilt in the memory child. */
+  memoryEvents: number
+  /** Case 6: events appended one per append, and in appends of `appendBatch`. */
+  singleAppends: number
+  batchedAppends: number
+  appendBatch: number
+  /** Case 7: the peer's workload (Emmett appends and rebuilds at about 1–5k events/s). */
+  peerEvents: number
+  peerStreams: number
+  /** Case 8: log sizes. */
+  scaling: number[]
+}
+
+/** Full mode: DESIGN.md's sizes, under 5 minutes on 2 cores. */
+export const FULL: BenchConfig = {
+  mode: 'full',
+  events: REFERENCE_EVENTS,
+  streams: REFERENCE_STREAMS,
+  repeats: 3,
+  slowRepeats: 1,
+  oneOfTen: 10,
+  startupFiles: 20,
+  startupRepeats: 5,
+  liveAppends: 10_000,
+  liveProjections: 5,
+  memoryEvents: 1_000_000,
+  singleAppends: 5_000,
+  batchedAppends: 100_000,
+  appendBatch: 100,
+  peerEvents: 10_000,
+  peerStreams: 1_000,
+  scaling: [100_000, 200_000, 400_000, 800_000],
+}
+
+/** Quick mode: every case and every correctness check on tiny sizes, for CI (figures mean little). */
+export const QUICK: BenchConfig = {
+  mode: 'quick',
+  events: 3_000,
+  streams: 300,
+  repeats: 1,
+  slowRepeats: 1,
+  oneOfTen: 10,
+  startupFiles: 20,
+  startupRepeats: 1,
+  liveAppends: 100,
+  liveProjections: 5,
+  memoryEvents: 6_000,
+  singleAppends: 300,
+  batchedAppends: 1_000,
+  appendBatch: 100,
+  peerEvents: 600,
+  peerStreams: 60,
+  scaling: [1_000, 2_000],
+}

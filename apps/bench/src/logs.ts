@@ -1,0 +1,94 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { EventStore } from '@eskit/core'
+import { openSqliteEventStore } from '@eskit/sqlite-event-store'
+import { writeRawLog } from './raw.ts'
+import { REFERENCE_STREAMS, workloadGroups } from './workload.ts'
+
+/** Appends events `from`..`to` of the workload to an eskit event store, one append per group. */
+export async function appendWorkload(
+  events: EventStore,
+  from: number,
+  to: number,
+  streams: number = REFERENCE_STREAMS,
+): Promise<number> {
+  let position = 0
+  for (const group of workloadGroups(from, to, streams)) {
+    position = (await events.append(group.streamId, group.events)).position
+  }
+  return position
+}
+
+/** Copies a closed SQLite file (and its WAL, should one be left) to a new path. */
+export function copyDatabase(from: string, to: string): void {
+  fs.copyFileSync(from, to)
+  if (fs.existsSync(`${from}-wal`)) fs.copyFileSync(`${from}-wal`, `${to}-wal`)
+}
+
+/** Removes a SQLite file with its WAL and shared-memory files. */
+export function removeDatabase(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true })
+}
+
+/**
+ * Event logs of the workload at several sizes, built once per run: a larger log is grown from a
+ * copy of the largest smaller one (the workload is prefix-stable), so 100k → 1M costs 1M appends
+ * in all, not the sum of the sizes.
+ */
+export interface LogCache {
+  /** An eskit SQLite event store file holding the first `events` events. Treat it as read-only. */
+  eskit(events: number, streams?: number): Promise<string>
+  /** A raw log (plain `events` table) with the same events. */
+  raw(events: number, streams?: number): string
+  /** A writable copy of an eskit log, for cases that append to it. */
+  eskitCopy(events: number, file: string, streams?: number): Promise<string>
+}
+
+/**
+ * Creates a log cache in `dir`.
+ *
+ * @example
+ * ```ts
+ * const logs = logCache(tmp)
+ * const file = await logs.eskit(200_000)
+ * ```
+ */
+export function logCache(dir: string, defaultStreams: number = REFERENCE_STREAMS): LogCache {
+  fs.mkdirSync(dir, { recursive: true })
+  const eskitLogs = new Map<string, number[]>()
+  const rawLogs = new Set<string>()
+  const eskitFile = (events: number, streams: number) => path.join(dir, `eskit-${streams}-${events}.db`)
+
+  const cache: LogCache = {
+    async eskit(events, streams = defaultStreams) {
+      const file = eskitFile(events, streams)
+      const sizes = eskitLogs.get(String(streams)) ?? []
+      if (sizes.includes(events)) return file
+      const from = Math.max(0, ...sizes.filter((size) => size < events))
+      if (from > 0) copyDatabase(eskitFile(from, streams), file)
+      // Set-up, not measured: fsync at checkpoints only, so building 1M events takes seconds.
+      const store = openSqliteEventStore({ path: file, synchronous: 'NORMAL' })
+      try {
+        await appendWorkload(store, from, events, streams)
+      } finally {
+        await store.close()
+      }
+      sizes.push(events)
+      eskitLogs.set(String(streams), sizes)
+      return file
+    },
+    raw(events, streams = defaultStreams) {
+      const file = path.join(dir, `raw-${streams}-${events}.db`)
+      if (!rawLogs.has(file)) {
+        writeRawLog(file, events, streams)
+        rawLogs.add(file)
+      }
+      return file
+    },
+    async eskitCopy(events, file, streams = defaultStreams) {
+      copyDatabase(await cache.eskit(events, streams), file)
+      return file
+    },
+  }
+  return cache
+}
