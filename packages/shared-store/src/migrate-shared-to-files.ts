@@ -3,7 +3,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { EskitError, isValidProjectionName, type Logger, silentLogger, toEskitError } from '@eskit/core'
 import {
+  acquireOwnership,
   directoryLayout,
+  type OwnershipLock,
   PARKED_TABLE,
   projectionFilePath,
   readProjectionMetadata,
@@ -92,6 +94,7 @@ export async function migrateSharedToFiles(options: MigrationOptions): Promise<M
   const { from, dir } = checkOptions(options)
   const logger = options.logger ?? silentLogger
   const source = openSource(from)
+  let lock: OwnershipLock | undefined
   try {
     // One read transaction for the whole run: every file comes from the same snapshot.
     source.exec('BEGIN')
@@ -104,6 +107,8 @@ export async function migrateSharedToFiles(options: MigrationOptions): Promise<M
     )
 
     fs.mkdirSync(dir, { recursive: true })
+    // While files appear in it, no sqliteStore may run on the directory (LOCKED if one does).
+    lock = acquireOwnership(dir)
     const layout = directoryLayout(dir)
     fs.mkdirSync(layout.builds, { recursive: true })
     removeLeftovers(layout.builds, logger)
@@ -171,6 +176,7 @@ export async function migrateSharedToFiles(options: MigrationOptions): Promise<M
   } catch (error) {
     throw toEskitError(error, `could not migrate ${from} to ${dir}`, { from, dir })
   } finally {
+    lock?.release()
     source.close()
   }
 }
