@@ -329,6 +329,7 @@ export function createCollector(config: CollectorConfig): Collector {
         entry.liveInitialized = true
         entry.opened = true
         if (head > 0) beginRun(entry, null, 'new projection')
+        else entry.reachedHead = true
       } else {
         entry.position = stored.position
         entry.liveInitialized = true
@@ -349,6 +350,8 @@ export function createCollector(config: CollectorConfig): Collector {
             head,
           })
           entry.pendingRebuild = reason
+        } else if (stored.position >= head) {
+          entry.reachedHead = true
         }
       }
       recovered(entry)

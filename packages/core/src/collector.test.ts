@@ -1,0 +1,693 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  appendMany,
+  type CapturedLogger,
+  type Control,
+  captureLogger,
+  deferred,
+  eventually,
+  faulty,
+  positionsOf,
+  range,
+  recording,
+  rowsProjection,
+} from '../test/helpers.js'
+import { createCollector } from './collector.js'
+import type { Collector, CollectorConfig, ErrorInfo, ProgressInfo, RebuiltInfo } from './collector-types.js'
+import { EskitError, isEskitError } from './eskit-error.js'
+import type { EventStore } from './event-store.js'
+import type { MemoryConnection } from './memory-connection.js'
+import { createMemoryEventStore, createMemoryEventStoreState } from './memory-event-store.js'
+import { createMemoryStoreState, type MemoryStore, memoryStore } from './memory-store.js'
+import type { ProjectionStore } from './projection-store.js'
+
+const running: Collector[] = []
+afterEach(async () => {
+  for (const collector of running.splice(0)) await collector.stop().catch(() => undefined)
+})
+
+function make(
+  config: Partial<CollectorConfig> & { events?: EventStore; store?: ProjectionStore<any> } = {},
+): { collector: Collector; events: EventStore; store: ProjectionStore<any>; logger: CapturedLogger } {
+  const events = config.events ?? createMemoryEventStore()
+  const store = config.store ?? memoryStore()
+  const logger = captureLogger()
+  const collector = createCollector({
+    batchSize: 10,
+    pollIntervalMs: 20,
+    retry: { initialDelayMs: 2, maxDelayMs: 20 },
+    logger,
+    ...config,
+    events,
+    store,
+  })
+  running.push(collector)
+  return { collector, events, store, logger }
+}
+
+const statusOf = (collector: Collector, name: string) => collector.status().find((s) => s.name === name)
+const rows = (collector: Collector, name: string) => positionsOf(collector.reader<MemoryConnection>(name))
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: unknown) => (isEskitError(error) ? error.code : `not an EskitError: ${String(error)}`),
+  )
+const codeOfCall = (call: () => unknown) => {
+  try {
+    call()
+    return 'returned'
+  } catch (error) {
+    return isEskitError(error) ? error.code : `not an EskitError: ${String(error)}`
+  }
+}
+
+describe('createCollector: configuration', () => {
+  it('refuses a missing or invalid config with INVALID_ARGUMENT', () => {
+    const events = createMemoryEventStore()
+    const store = memoryStore()
+    const bad: unknown[] = [
+      undefined,
+      {},
+      { events },
+      { store },
+      { events: {}, store },
+      { events, store: {} },
+      { events, store, batchSize: 0 },
+      { events, store, batchSize: 1.5 },
+      { events, store, batchSize: 100_001 },
+      { events, store, onError: 'ignore' },
+      { events, store, pollIntervalMs: 0 },
+      { events, store, retry: { initialDelayMs: -1 } },
+      { events, store, retry: { initialDelayMs: 100, maxDelayMs: 10 } },
+      { events, store, logger: { info() {} } },
+    ]
+    for (const config of bad) {
+      expect(codeOfCall(() => createCollector(config as CollectorConfig))).toBe('INVALID_ARGUMENT')
+    }
+    expect(codeOfCall(() => createCollector({ events, store, batchSize: 100_000 }))).toBe('returned')
+  })
+})
+
+describe('add', () => {
+  it('validates the projection and returns the collector for chaining', () => {
+    const { collector } = make()
+    expect(collector.add(rowsProjection('a.one')).add(rowsProjection('a.two'))).toBe(collector)
+    for (const name of ['../x', 'a/b', '', '.hidden', 'x'.repeat(129)]) {
+      expect(codeOfCall(() => collector.add(rowsProjection(name)))).toBe('INVALID_NAME')
+    }
+    expect(codeOfCall(() => collector.add(rowsProjection('a.one')))).toBe('DUPLICATE_NAME')
+    const base = rowsProjection('a.three')
+    const invalid: unknown[] = [
+      null,
+      { ...base, version: '' },
+      { ...base, version: 2 },
+      { ...base, setup: undefined },
+      { ...base, apply: 'nope' },
+      { ...base, eventTypes: 'A' },
+      { ...base, eventTypes: ['A', ''] },
+      { ...base, eventTypes: [1] },
+    ]
+    for (const projection of invalid) {
+      expect(codeOfCall(() => collector.add(projection as never))).toBe('INVALID_ARGUMENT')
+    }
+    expect(collector.status().map((s) => s.name)).toEqual(['a.one', 'a.two'])
+  })
+
+  it('is INVALID_STATE after start and CLOSED after stop', async () => {
+    const { collector } = make()
+    await collector.start()
+    expect(codeOfCall(() => collector.add(rowsProjection('late')))).toBe('INVALID_STATE')
+    await collector.stop()
+    expect(codeOfCall(() => collector.add(rowsProjection('later')))).toBe('CLOSED')
+  })
+})
+
+describe('lifecycle and states', () => {
+  it("reports 'starting' before start and 'live' for a new projection on an empty log", async () => {
+    const { collector } = make()
+    collector.add(rowsProjection('p'))
+    expect(collector.status()).toEqual([
+      { name: 'p', version: '1', state: 'starting', position: 0, head: 0, lag: 0 },
+    ])
+    await collector.start()
+    expect(statusOf(collector, 'p')).toMatchObject({ state: 'live', position: 0 })
+  })
+
+  it("a new projection on a non-empty log is 'rebuilding' in place, then 'live' with every event", async () => {
+    const { collector, events } = make()
+    await appendMany(events, 35)
+    collector.add(rowsProjection('p'))
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    await collector.start()
+    expect(statusOf(collector, 'p')).toMatchObject({
+      state: 'rebuilding',
+      position: 0,
+      head: 35,
+      lag: 35,
+      rebuild: { position: 0, target: 35 },
+    })
+    await collector.waitFor(35)
+    await eventually(() => rebuilt.length === 1, 'rebuilt')
+    expect(rebuilt[0]).toMatchObject({ name: 'p', version: '1', position: 35, swapped: false })
+    expect(statusOf(collector, 'p')).toEqual({
+      name: 'p',
+      version: '1',
+      state: 'live',
+      position: 35,
+      head: 35,
+      lag: 0,
+    })
+    expect(rows(collector, 'p')).toEqual(range(1, 35))
+  })
+
+  it("an existing projection behind the head is 'catching-up', then 'live'", async () => {
+    const events = createMemoryEventStore()
+    const state = createMemoryStoreState()
+    await appendMany(events, 5)
+    const first = make({ events, store: memoryStore({ state }) }).collector.add(rowsProjection('p'))
+    await first.start()
+    await first.waitFor(5)
+    await first.stop()
+    await appendMany(events, 50)
+    const hold = deferred()
+    const control: Control = { applied: [], hold: hold.promise }
+    const { collector } = make({ events, store: memoryStore({ state }) })
+    collector.add(rowsProjection('p', { control }))
+    await collector.start()
+    expect(statusOf(collector, 'p')).toMatchObject({ state: 'catching-up', position: 5, lag: 50 })
+    hold.resolve()
+    await collector.waitFor(55)
+    await eventually(() => statusOf(collector, 'p')?.state === 'live', 'live')
+    expect(control.applied).toEqual(range(6, 55))
+    expect(rows(collector, 'p')).toEqual(range(1, 55))
+  })
+
+  it('start twice is INVALID_STATE; start after stop is CLOSED; stop is idempotent', async () => {
+    const { collector } = make()
+    await collector.start()
+    expect(await codeOf(collector.start())).toBe('INVALID_STATE')
+    const one = collector.stop()
+    expect(collector.stop()).toBe(one)
+    await one
+    expect(await codeOf(collector.start())).toBe('CLOSED')
+  })
+
+  it('stop before start resolves and leaves the store untouched', async () => {
+    const store = memoryStore()
+    const { collector } = make({ store })
+    await collector.stop()
+    expect(store.state.owner).toBeUndefined()
+    expect(await codeOf(collector.start())).toBe('CLOSED')
+  })
+
+  it('start rejects with LOCKED when the store is owned elsewhere, and nothing is opened', async () => {
+    const state = createMemoryStoreState()
+    const owner = memoryStore({ state })
+    await owner.open({ logId: 'x', logger: captureLogger() })
+    const openSlots: string[] = []
+    const store = faulty(memoryStore({ state }), {
+      openSlot: (name) => {
+        openSlots.push(name)
+        return undefined
+      },
+    })
+    const { collector } = make({ store })
+    collector.add(rowsProjection('p'))
+    expect(await codeOf(collector.start())).toBe('LOCKED')
+    expect(openSlots).toEqual([])
+    await owner.close()
+    await collector.start()
+    expect(statusOf(collector, 'p')?.state).toBe('live')
+  })
+
+  it('after stop: states are stopped, every call is CLOSED, the store is closed and the log is not', async () => {
+    const { collector, events, store } = make()
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    await appendMany(events, 3)
+    await collector.waitFor(3)
+    await collector.stop()
+    expect(collector.status()).toEqual([
+      { name: 'p', version: '1', state: 'stopped', position: 3, head: 3, lag: 0 },
+    ])
+    expect(await codeOf(collector.waitFor(1))).toBe('CLOSED')
+    expect(await codeOf(collector.rebuild('p'))).toBe('CLOSED')
+    expect(await codeOf(collector.parked('p'))).toBe('CLOSED')
+    expect(codeOfCall(() => collector.reader('p'))).toBe('CLOSED')
+    expect((store as MemoryStore).state.owner).toBeUndefined()
+    expect((store as MemoryStore).state.status.map((s) => s.state)).toEqual(['stopped'])
+    expect(await events.head()).toBe(3)
+  })
+
+  it('stop lets the batch in flight commit and writes nothing afterwards', async () => {
+    const { collector, events } = make()
+    const hold = deferred()
+    const control: Control = { applied: [] }
+    collector.add(rowsProjection('p', { control }))
+    await collector.start()
+    control.hold = hold.promise
+    await events.append('s', [1, 2, 3, 4].map((n) => ({ type: 'A', data: { n } })))
+    await eventually(() => control.applied.length > 0, 'the batch in flight')
+    const stopping = collector.stop()
+    await appendMany(events, 3)
+    hold.resolve()
+    await stopping
+    expect(collector.status()[0]).toMatchObject({ state: 'stopped', position: 4 })
+    expect(control.applied).toEqual(range(1, 4))
+    expect(positionsOf(collector.store.reader('p') as MemoryConnection)).toEqual(range(1, 4))
+  })
+})
+
+describe('live', () => {
+  it('an append wakes the collector at once, without waiting for the poll', async () => {
+    const { collector, events } = make({ pollIntervalMs: 600_000 })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    for (let i = 1; i <= 20; i++) {
+      const { position } = await events.append('s', [{ type: 'A', data: { i } }])
+      await collector.waitFor(position, { timeoutMs: 5000 })
+      expect(rows(collector, 'p').at(-1)).toBe(position)
+    }
+  })
+
+  it('the slow poll picks up appends made through another handle on the log', async () => {
+    const state = createMemoryEventStoreState()
+    const events = createMemoryEventStore({ state })
+    const other = createMemoryEventStore({ state })
+    const { collector } = make({ events, pollIntervalMs: 5 })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    await appendMany(other, 3)
+    await collector.waitFor(3)
+    expect(rows(collector, 'p')).toEqual([1, 2, 3])
+  })
+
+  it('reads once per batch for projections at the same position, with the union of their types', async () => {
+    const events = recording(createMemoryEventStore())
+    await appendMany(events, 30)
+    const { collector } = make({ events, batchSize: 100 })
+    collector.add(rowsProjection('a', { eventTypes: ['A'] })).add(rowsProjection('b', { eventTypes: ['B'] }))
+    await collector.start()
+    await collector.waitFor(30)
+    expect(events.reads).toHaveLength(1)
+    expect([...(events.reads[0]?.types ?? [])].sort()).toEqual(['A', 'B'])
+    expect(rows(collector, 'a')).toEqual(range(1, 30).filter((p) => p % 3 === 1))
+    expect(rows(collector, 'b')).toEqual(range(1, 30).filter((p) => p % 3 === 2))
+    // a filtered projection's checkpoint still reaches the head
+    expect(collector.status().map((s) => s.position)).toEqual([30, 30])
+  })
+
+  it('reads everything once when one projection of the group wants every type', async () => {
+    const events = recording(createMemoryEventStore())
+    await appendMany(events, 12)
+    const { collector } = make({ events, batchSize: 100 })
+    collector.add(rowsProjection('all')).add(rowsProjection('c', { eventTypes: ['C'] }))
+    await collector.start()
+    await collector.waitFor(12)
+    expect(events.reads).toEqual([{ after: 0, limit: 100 }])
+    expect(rows(collector, 'c')).toEqual([3, 6, 9, 12])
+  })
+})
+
+describe('failures', () => {
+  it("'retry': backs off with growing attempts, reports each, and recovers when the fault goes", async () => {
+    const { collector, events, logger } = make({ onError: 'retry' })
+    const control: Control = {
+      applied: [],
+      throwOn: (e) => (e.position === 7 ? new Error('poison 7') : undefined),
+    }
+    collector.add(rowsProjection('bad', { control })).add(rowsProjection('good'))
+    const errors: ErrorInfo[] = []
+    collector.on('error', (info) => errors.push(info))
+    await appendMany(events, 12)
+    await collector.start()
+    await collector.waitFor(12, { projections: ['good'] })
+    await eventually(() => errors.length >= 3, 'three attempts')
+    expect(
+      errors.slice(0, 3).map((e) => [e.name, e.position, e.attempts, e.policy, e.error.message]),
+    ).toEqual([
+      ['bad', 7, 1, 'retry', 'apply of bad failed: poison 7'],
+      ['bad', 7, 2, 'retry', 'apply of bad failed: poison 7'],
+      ['bad', 7, 3, 'retry', 'apply of bad failed: poison 7'],
+    ])
+    expect(statusOf(collector, 'bad')).toMatchObject({
+      state: 'failed',
+      position: 6,
+      lag: 6,
+      error: { message: 'poison 7', position: 7 },
+    })
+    expect(rows(collector, 'bad')).toEqual(range(1, 6))
+    expect(logger.has('error', 'projection failed')).toBe(true)
+    control.throwOn = undefined
+    await collector.waitFor(12)
+    await eventually(() => statusOf(collector, 'bad')?.state === 'live', 'recovered')
+    expect(statusOf(collector, 'bad')?.error).toBeUndefined()
+    expect(rows(collector, 'bad')).toEqual(range(1, 12))
+    expect(logger.has('info', 'projection recovered')).toBe(true)
+  })
+
+  it("'skip': parks each failing event in order and carries on", async () => {
+    const { collector, events } = make({ onError: 'skip' })
+    const control: Control = {
+      applied: [],
+      throwOn: (e) => (e.position === 4 || e.position === 9 ? { reason: `bad ${e.position}` } : undefined),
+    }
+    collector.add(rowsProjection('p', { control }))
+    await appendMany(events, 12)
+    await collector.start()
+    await collector.waitFor(12)
+    expect(rows(collector, 'p')).toEqual(range(1, 12).filter((p) => p !== 4 && p !== 9))
+    const parked = await collector.parked('p')
+    expect(parked.map((p) => [p.position, p.error, p.attempts])).toEqual([
+      [4, '{"reason":"bad 4"}', 1],
+      [9, '{"reason":"bad 9"}', 1],
+    ])
+    expect(statusOf(collector, 'p')).toMatchObject({ state: 'live', position: 12 })
+  })
+
+  it("'stop': halts; waitFor is FAILED at once; a rebuild that fails again rejects FAILED; a fixed one recovers", async () => {
+    const { collector, events } = make({ onError: 'stop' })
+    const control: Control = {
+      applied: [],
+      throwOn: (e) => (e.position === 3 ? new Error('three') : undefined),
+    }
+    collector.add(rowsProjection('p', { control })).add(rowsProjection('q'))
+    await appendMany(events, 5)
+    await collector.start()
+    const waiting = collector.waitFor(5, { projections: ['p'], timeoutMs: 60_000 })
+    expect(await codeOf(waiting)).toBe('FAILED')
+    expect(await codeOf(collector.waitFor(5))).toBe('FAILED')
+    expect(statusOf(collector, 'p')).toMatchObject({
+      state: 'failed',
+      position: 2,
+      error: { position: 3, attempts: 1 },
+    })
+    const applied = control.applied.length
+    await appendMany(events, 2)
+    await collector.waitFor(7, { projections: ['q'] })
+    expect(control.applied.length).toBe(applied)
+    expect(await codeOf(collector.rebuild('p'))).toBe('FAILED')
+    control.throwOn = undefined
+    await collector.rebuild('p')
+    await collector.waitFor(7)
+    expect(rows(collector, 'p')).toEqual(range(1, 7))
+  })
+
+  it('store errors are never skipped: failed with retry, even with onError skip', async () => {
+    let diskFull = true
+    const store = faulty(memoryStore(), {
+      commit: (name) => (name === 'p' && diskFull ? new EskitError('DISK_FULL', 'disk full') : undefined),
+    })
+    const { collector, events } = make({ store, onError: 'skip' })
+    const errors: ErrorInfo[] = []
+    collector.on('error', (info) => errors.push(info))
+    collector.add(rowsProjection('p')).add(rowsProjection('q'))
+    await appendMany(events, 4)
+    await collector.start()
+    await collector.waitFor(4, { projections: ['q'] })
+    await eventually(() => errors.length >= 2, 'two attempts')
+    expect(statusOf(collector, 'p')).toMatchObject({
+      state: 'failed',
+      position: 0,
+      error: { message: 'disk full' },
+    })
+    expect(errors[0]).toMatchObject({ name: 'p', policy: 'retry', attempts: 1 })
+    expect(await collector.parked('p')).toEqual([])
+    diskFull = false
+    await collector.waitFor(4)
+    expect(rows(collector, 'p')).toEqual(range(1, 4))
+  })
+
+  it('a projection whose open fails is failed and retried; start resolves and the others run', async () => {
+    let failures = 2
+    const store = faulty(memoryStore(), {
+      openSlot: (name) => (name === 'p' && failures-- > 0 ? new EskitError('IO', 'cannot open') : undefined),
+    })
+    const { collector, events } = make({ store })
+    collector.add(rowsProjection('p')).add(rowsProjection('q'))
+    await appendMany(events, 3)
+    await collector.start()
+    expect(statusOf(collector, 'p')).toMatchObject({
+      state: 'failed',
+      error: { message: 'cannot open', attempts: 1 },
+    })
+    expect(statusOf(collector, 'q')?.state).toBe('rebuilding')
+    await collector.waitFor(3)
+    expect(rows(collector, 'p')).toEqual([1, 2, 3])
+    expect(statusOf(collector, 'p')?.error).toBeUndefined()
+  })
+
+  it("a setup that throws with onError 'stop' halts the projection", async () => {
+    const control: Control = { applied: [], setupThrows: new Error('bad schema') }
+    const { collector } = make({ onError: 'stop' })
+    collector.add(rowsProjection('p', { control }))
+    await collector.start()
+    expect(statusOf(collector, 'p')).toMatchObject({ state: 'failed', error: { message: 'bad schema' } })
+    expect(await codeOf(collector.waitFor(0))).toBe('FAILED')
+  })
+
+  it('a checkpoint conflict continues from the stored checkpoint, with a warning', async () => {
+    const store = memoryStore()
+    const { collector, events, logger } = make({ store })
+    collector.add(rowsProjection('p'))
+    await appendMany(events, 2)
+    await collector.start()
+    await collector.waitFor(2)
+    // someone else moved the checkpoint to 4: events 3 and 4 are theirs
+    const data = store.state.projections.get('p')
+    if (!data?.state) throw new Error('no data')
+    data.state = { ...data.state, position: 4 }
+    await appendMany(events, 3)
+    await collector.waitFor(5)
+    expect(rows(collector, 'p')).toEqual([1, 2, 5])
+    expect(logger.has('warn', 'checkpoint conflict')).toBe(true)
+  })
+
+  it('lost data is rebuilt in place from an empty slot', async () => {
+    const inner = memoryStore()
+    const store = faulty(inner, { check: (name) => (inner.state.projections.has(name) ? 'ok' : 'lost') })
+    const { collector, events, logger } = make({ store })
+    collector.add(rowsProjection('p')).add(rowsProjection('q'))
+    await appendMany(events, 6)
+    await collector.start()
+    await collector.waitFor(6)
+    inner.state.projections.delete('p')
+    await appendMany(events, 1)
+    await collector.waitFor(7)
+    await eventually(() => rows(collector, 'p').length === 7, 'rebuilt rows')
+    expect(rows(collector, 'p')).toEqual(range(1, 7))
+    expect(logger.has('warn', 'projection data was lost')).toBe(true)
+  })
+
+  it('a throwing listener is logged and the others still hear the event', async () => {
+    const { collector, events, logger } = make()
+    collector.add(rowsProjection('p'))
+    const heard: string[] = []
+    collector.on('rebuilt', () => {
+      throw new Error('listener broke')
+    })
+    const unsubscribe = collector.on('rebuilt', (info) => heard.push(`first ${info.name}`))
+    collector.on('rebuilt', (info) => heard.push(`second ${info.name}`))
+    await appendMany(events, 2)
+    await collector.start()
+    await eventually(() => heard.length === 2, 'both listeners')
+    unsubscribe()
+    await collector.rebuild('p')
+    expect(heard).toEqual(['first p', 'second p', 'second p'])
+    expect(logger.has('error', 'rebuilt listener threw')).toBe(true)
+    expect(codeOfCall(() => collector.on('done' as never, () => {}))).toBe('INVALID_ARGUMENT')
+  })
+})
+
+describe('rebuild', () => {
+  it('is INVALID_STATE before start and NOT_FOUND for an unknown name', async () => {
+    const { collector } = make()
+    collector.add(rowsProjection('p'))
+    expect(await codeOf(collector.rebuild('p'))).toBe('INVALID_STATE')
+    await collector.start()
+    expect(await codeOf(collector.rebuild('nope'))).toBe('NOT_FOUND')
+  })
+
+  it('a version change builds beside: the old data serves until the swap', async () => {
+    const events = recording(createMemoryEventStore())
+    const state = createMemoryStoreState()
+    await appendMany(events, 20)
+    const first = make({ events, store: memoryStore({ state }) }).collector.add(rowsProjection('p'))
+    await first.start()
+    await first.waitFor(20)
+    await first.stop()
+    const { collector, logger } = make({ events, store: memoryStore({ state }) })
+    collector.add(rowsProjection('p', { version: '2' }))
+    events.hold((read) => read.after === 0)
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    await collector.start()
+    expect(logger.has('info', 'projection needs a rebuild')).toBe(true)
+    const reader = collector.reader<MemoryConnection>('p')
+    const versions = () =>
+      new Set(
+        reader
+          .table<{ version: string }>('rows')
+          .values()
+          .map((row) => row.version),
+      )
+    expect(versions()).toEqual(new Set(['1']))
+    expect(statusOf(collector, 'p')).toMatchObject({
+      state: 'rebuilding',
+      position: 20,
+      rebuild: { position: 0 },
+    })
+    events.release()
+    await eventually(() => rebuilt.length === 1, 'swap')
+    expect(rebuilt[0]).toMatchObject({ swapped: true, version: '2', position: 20 })
+    // the reader taken before the swap follows it
+    expect(versions()).toEqual(new Set(['2']))
+    expect(positionsOf(reader)).toEqual(range(1, 20))
+  })
+
+  it('without build-beside the rebuild is in place and reports progress up to the target', async () => {
+    const { collector, events } = make({ store: memoryStore({ buildBeside: false }), batchSize: 7 })
+    collector.add(rowsProjection('p'))
+    await appendMany(events, 50)
+    await collector.start()
+    await collector.waitFor(50)
+    const progress: ProgressInfo[] = []
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('progress', (info) => progress.push(info))
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    await collector.rebuild('p')
+    expect(rebuilt).toEqual([expect.objectContaining({ name: 'p', swapped: false, position: 50 })])
+    expect(progress.at(-1)).toMatchObject({ name: 'p', position: 50, target: 50, etaMs: 0 })
+    expect(progress.length).toBeGreaterThanOrEqual(1)
+    expect(rows(collector, 'p')).toEqual(range(1, 50))
+  })
+
+  it('status shows rebuild progress while a rebuild is held', async () => {
+    const events = recording(createMemoryEventStore())
+    await appendMany(events, 30)
+    const { collector } = make({ events, batchSize: 10 })
+    collector.add(rowsProjection('p'))
+    events.hold((read) => read.after >= 10)
+    await collector.start()
+    await eventually(() => statusOf(collector, 'p')?.position === 10, 'first batch')
+    expect(statusOf(collector, 'p')).toMatchObject({
+      state: 'rebuilding',
+      rebuild: { position: 10, target: 30 },
+    })
+    const eta = statusOf(collector, 'p')?.rebuild
+    expect(eta?.eventsPerSecond).toBeGreaterThanOrEqual(0)
+    expect(eta?.etaMs).toBeGreaterThanOrEqual(0)
+    events.release()
+    await collector.waitFor(30)
+  })
+
+  it('stop throws away a build in flight; the next start builds again', async () => {
+    const events = recording(createMemoryEventStore())
+    const state = createMemoryStoreState()
+    await appendMany(events, 10)
+    const first = make({ events, store: memoryStore({ state }) }).collector.add(rowsProjection('p'))
+    await first.start()
+    await first.waitFor(10)
+    await first.stop()
+    const second = make({ events, store: memoryStore({ state }) }).collector
+    second.add(rowsProjection('p', { version: '2' }))
+    events.hold((read) => read.after === 0)
+    await second.start()
+    const stopped = second.stop()
+    events.release()
+    await stopped
+    expect(state.projections.get('p')?.state).toMatchObject({ version: '1', position: 10 })
+    const third = make({ events, store: memoryStore({ state }) }).collector
+    third.add(rowsProjection('p', { version: '2' }))
+    await third.start()
+    expect(statusOf(third, 'p')?.state).toBe('rebuilding')
+    await eventually(() => state.projections.get('p')?.state?.version === '2', 'the swap')
+  })
+
+  it('rebuild requests from the store arrive through the poll; unknown names are logged', async () => {
+    const store = memoryStore()
+    const { collector, events, logger } = make({ store, pollIntervalMs: 5 })
+    collector.add(rowsProjection('p'))
+    await appendMany(events, 3)
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    await collector.start()
+    await eventually(() => rebuilt.length === 1, 'the first build')
+    store.requestRebuild('p')
+    store.requestRebuild('ghost')
+    await eventually(() => rebuilt.length === 2, 'the requested rebuild')
+    await eventually(() => logger.has('warn', 'unknown projection'), 'the warning')
+    expect(store.state.requests).toEqual([])
+  })
+
+  it('publishes its status to the store', async () => {
+    const store = memoryStore()
+    const { collector, events } = make({ store })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    await appendMany(events, 2)
+    await collector.waitFor(2)
+    await eventually(() => store.state.status[0]?.position === 2, 'a published status')
+    expect(store.state.status[0]).toMatchObject({ name: 'p', state: 'live' })
+  })
+})
+
+describe('waitFor', () => {
+  it('validates its arguments', async () => {
+    const { collector } = make()
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    for (const position of [-1, 1.5, Number.NaN, '3']) {
+      expect(await codeOf(collector.waitFor(position as number))).toBe('INVALID_ARGUMENT')
+    }
+    expect(await codeOf(collector.waitFor(0, { timeoutMs: -5 }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(collector.waitFor(0, { projections: 'p' as never }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(collector.waitFor(0, { projections: ['nope'] }))).toBe('NOT_FOUND')
+    expect(await codeOf(collector.waitFor(0))).toBe('resolved')
+    expect(await codeOf(collector.waitFor(10, { projections: [] }))).toBe('resolved')
+  })
+
+  it('times out with TIMEOUT naming each projection behind and its position', async () => {
+    const { collector, events } = make({ onError: 'retry' })
+    const control: Control = {
+      applied: [],
+      throwOn: (e) => (e.position === 2 ? new Error('stuck') : undefined),
+    }
+    collector.add(rowsProjection('stuck', { control })).add(rowsProjection('fine'))
+    await appendMany(events, 3)
+    await collector.start()
+    const error = (await collector.waitFor(3, { timeoutMs: 30 }).catch((e: unknown) => e)) as EskitError
+    expect(error.code).toBe('TIMEOUT')
+    expect(error.message).toContain('stuck at 1')
+    expect(error.message).not.toContain('fine at')
+    expect(error.details.laggards).toEqual([expect.objectContaining({ name: 'stuck', position: 1 })])
+  })
+
+  it('a projection halted while waited for rejects the wait with FAILED', async () => {
+    const { collector, events } = make({ onError: 'stop' })
+    const hold = deferred()
+    const control: Control = {
+      applied: [],
+      hold: hold.promise,
+      throwOn: (e) => (e.position === 2 ? new Error('no') : undefined),
+    }
+    collector.add(rowsProjection('p', { control }))
+    await collector.start()
+    const waiting = collector.waitFor(3, { timeoutMs: 60_000 })
+    await appendMany(events, 3)
+    hold.resolve()
+    expect(await codeOf(waiting)).toBe('FAILED')
+  })
+})
+
+describe('reader and parked', () => {
+  it('are NOT_FOUND for unknown names', async () => {
+    const { collector } = make()
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    expect(codeOfCall(() => collector.reader('nope'))).toBe('NOT_FOUND')
+    expect(await codeOf(collector.parked('nope'))).toBe('NOT_FOUND')
+    expect(await collector.parked('p')).toEqual([])
+  })
+})
