@@ -38,6 +38,7 @@ export type ProjectionStoreGroup =
   | 'logIdChange'
   | 'beyondHead'
   | 'buildBeside'
+  | 'rebuild'
   | 'failureIsolation'
   | 'parked'
   | 'waitFor'
@@ -54,6 +55,7 @@ const ALL_GROUPS: readonly ProjectionStoreGroup[] = [
   'logIdChange',
   'beyondHead',
   'buildBeside',
+  'rebuild',
   'failureIsolation',
   'parked',
   'waitFor',
@@ -570,7 +572,9 @@ export function runProjectionStoreSuite<Conn>(options: ProjectionStoreSuiteOptio
         expect(await (await reopened.openSlot(v1)).state()).toEqual(before)
         expect(await t.rows(reopened, 'suite.discard', 'discard_rows')).toEqual(expectedRows('1', all))
       })
+    })
 
+    group('rebuild', () => {
       it('under a collector, reads are answered from the old data during the rebuild and from the new after', async () => {
         const t = env()
         const memory = t.events()
