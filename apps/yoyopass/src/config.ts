@@ -1,0 +1,138 @@
+import path from 'node:path'
+import { isLogLevel, type LogLevel } from './console-logger.ts'
+import { isViewName, VIEW_NAMES, type ViewName } from './views/index.ts'
+
+/** Where projections live: one SQLite file each (`files`, the default) or all in one (`shared`). */
+export type StoreKind = 'files' | 'shared'
+
+/** Everything yoyopass is configured with (flags and environment, see `main.ts`). */
+export interface YoyopassConfig {
+  store: StoreKind
+  /** Holds `events.db`, `projections/` (files) and `shared.db` (shared). */
+  dataDir: string
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** Per-view version overrides (`--view-version NAME=VERSION`, `YOYOPASS_VIEW_VERSIONS`). */
+  viewVersions: Partial<Record<ViewName, string>>
+  logLevel: LogLevel
+  /** Largest accepted request body in bytes. */
+  bodyLimitBytes: number
+  /** How long a consistent read waits for its projections. */
+  waitTimeoutMs: number
+}
+
+/** Raw option values as commander and the environment give them (strings). */
+export interface RawOptions {
+  store?: string | undefined
+  data?: string | undefined
+  host?: string | undefined
+  port?: string | undefined
+  viewVersion?: string[] | undefined
+  logLevel?: string | undefined
+  bodyLimit?: string | undefined
+  waitTimeout?: string | undefined
+}
+
+/** A configuration value that makes no sense; the CLI prints it and exits with code 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/**
+ * Resolves the configuration: a flag wins over its environment variable, which wins over the default.
+ *
+ * | flag | env | default |
+ * |---|---|---|
+ * | `--store files\|shared` | `YOYOPASS_STORE` | `files` |
+ * | `--data DIR` | `YOYOPASS_DATA` | `./data` (from the working directory) |
+ * | `--host` | `YOYOPASS_HOST` | `127.0.0.1` |
+ * | `--port` | `YOYOPASS_PORT` | `3000` |
+ * | `--view-version NAME=V` | `YOYOPASS_VIEW_VERSIONS` (`NAME=V,NAME=V`) | `1` each |
+ * | `--log-level` | `YOYOPASS_LOG_LEVEL` | `info` |
+ *
+ * @example
+ * ```ts
+ * resolveConfig({ store: 'shared', port: '0' }, process.env)
+ * ```
+ */
+export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): YoyopassConfig {
+  const store = raw.store ?? env.YOYOPASS_STORE ?? 'files'
+  if (store !== 'files' && store !== 'shared') {
+    throw new ConfigError(`--store must be "files" or "shared", got "${store}"`)
+  }
+  const logLevel = raw.logLevel ?? env.YOYOPASS_LOG_LEVEL ?? 'info'
+  if (!isLogLevel(logLevel))
+    throw new ConfigError(`--log-level must be debug, info, warn or error, got "${logLevel}"`)
+  const envVersions = (env.YOYOPASS_VIEW_VERSIONS ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+  return {
+    store,
+    dataDir: path.resolve(raw.data ?? env.YOYOPASS_DATA ?? 'data'),
+    host: raw.host ?? env.YOYOPASS_HOST ?? '127.0.0.1',
+    port: integer('--port', raw.port ?? env.YOYOPASS_PORT ?? '3000', 0, 65_535),
+    viewVersions: parseViewVersions([...envVersions, ...(raw.viewVersion ?? [])]),
+    logLevel,
+    bodyLimitBytes: integer(
+      '--body-limit',
+      raw.bodyLimit ?? env.YOYOPASS_BODY_LIMIT ?? '16384',
+      1,
+      10_000_000,
+    ),
+    waitTimeoutMs: integer(
+      '--wait-timeout',
+      raw.waitTimeout ?? env.YOYOPASS_WAIT_TIMEOUT ?? '5000',
+      1,
+      600_000,
+    ),
+  }
+}
+
+/**
+ * Parses `NAME=VERSION` items; later items win.
+ *
+ * @example
+ * ```ts
+ * parseViewVersions(['passes.pass_view=2']) // { 'passes.pass_view': '2' }
+ * ```
+ */
+export function parseViewVersions(items: readonly string[]): Partial<Record<ViewName, string>> {
+  const versions: Partial<Record<ViewName, string>> = {}
+  for (const item of items) {
+    const at = item.indexOf('=')
+    const name = at < 0 ? item : item.slice(0, at)
+    const version = at < 0 ? '' : item.slice(at + 1)
+    if (!isViewName(name)) {
+      throw new ConfigError(`unknown view "${name}" in --view-version; views: ${VIEW_NAMES.join(', ')}`)
+    }
+    if (version.length === 0) throw new ConfigError(`--view-version ${name}: give NAME=VERSION`)
+    versions[name] = version
+  }
+  return versions
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  const parsed = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${value}"`)
+  }
+  return parsed
+}
+
+/**
+ * The standard data layout, shared with the `eskit` CLI: `events.db`, `projections/`, `shared.db`.
+ *
+ * @example
+ * ```ts
+ * dataPaths('/srv/yoyopass').projections // '/srv/yoyopass/projections'
+ * ```
+ */
+export function dataPaths(dataDir: string): { events: string; projections: string; shared: string } {
+  return {
+    events: path.join(dataDir, 'events.db'),
+    projections: path.join(dataDir, 'projections'),
+    shared: path.join(dataDir, 'shared.db'),
+  }
+}
