@@ -39,7 +39,9 @@ export function openCollector(
   })
   // Keeps an unobserved rejection from crashing the process when no case is waiting.
   failed.catch(() => {})
-  collector.on('error', (info) => failure?.(new Error(`projection ${info.name} failed: ${info.error.message}`)))
+  collector.on('error', (info) =>
+    failure?.(new Error(`projection ${info.name} failed: ${info.error.message}`)),
+  )
   return {
     events,
     collector,

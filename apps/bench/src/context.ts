@@ -1,4 +1,4 @@
-import { type ViewDigest, rowsDigest } from './checksum.ts'
+import { rowsDigest, type ViewDigest } from './checksum.ts'
 import type { BenchConfig } from './config.ts'
 import type { LogCache } from './logs.ts'
 import type { ResultRow } from './report.ts'
@@ -19,7 +19,7 @@ export interface BenchContext {
   /** The digest every implementation must reach after the first `events` events. */
   expected(events: number, streams?: number): ViewDigest
   /** Figures later cases compare against (raw rebuild events/s of the reference workload). */
-  baselines: { rawRebuildEventsPerSecond?: number }
+  baselines: { rawRebuildMedianMs?: number; rawRebuildEventsPerSecond?: number }
 }
 
 /** Memoised expected digests: the in-memory model is the independent reference. */

@@ -29,7 +29,8 @@ const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const config = values.quick ? QUICK : FULL
 const peers = values.peers || process.env.ESKIT_BENCH_PEERS === '1'
 const only = values.only?.split(',').map((n) => Number(n.trim()))
-const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+const log = (line: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
 
 log(`${config.mode} mode${peers ? ', with peers' : ''}; Node ${process.version}`)
 const { report, failures } = await runBench({ config, benchRoot, peers, ...(only ? { only } : {}), log })
@@ -37,9 +38,12 @@ console.log('')
 console.log(formatTable(report.rows))
 console.log('')
 const m = report.machine
-console.log(`${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}; load ${m.loadAverage.join(' ')}`)
+console.log(
+  `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}; load ${m.loadAverage.join(' ')}`,
+)
 console.log(`${config.mode} run took ${(report.durationMs / 1000).toFixed(1)} s`)
-for (const file of writeReport(values.out ?? path.join(benchRoot, 'results'), report)) console.log(`wrote ${file}`)
+for (const file of writeReport(values.out ?? path.join(benchRoot, 'results'), report))
+  console.log(`wrote ${file}`)
 if (failures.length > 0) {
   console.error(`${failures.length} case(s) failed: ${failures.map((f) => f.case).join(', ')}`)
   process.exitCode = 1

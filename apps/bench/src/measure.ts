@@ -105,7 +105,11 @@ export async function measureCollectorRebuild(
       await run.caughtUp(options.head)
       const ms = performance.now() - started
       for (const { name, table } of options.check) {
-        assertDigest(`${options.label} ${name}`, viewDigest(run.collector.reader<Database.Database>(name), table), options.expected)
+        assertDigest(
+          `${options.label} ${name}`,
+          viewDigest(run.collector.reader<Database.Database>(name), table),
+          options.expected,
+        )
       }
       return ms
     } finally {

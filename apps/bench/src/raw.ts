@@ -99,7 +99,12 @@ export function rawRebuild(logFile: string, viewFile: string, batchSize = 1000):
  * shaped like an event store's (global position, stream and version unique), WAL with the given
  * `synchronous`. Returns the milliseconds for `count` events.
  */
-export function rawAppends(file: string, count: number, batch: number, synchronous: 'FULL' | 'NORMAL'): number {
+export function rawAppends(
+  file: string,
+  count: number,
+  batch: number,
+  synchronous: 'FULL' | 'NORMAL',
+): number {
   const db = new Database(file)
   try {
     db.pragma('journal_mode = WAL')

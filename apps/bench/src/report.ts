@@ -80,8 +80,12 @@ function cells(row: ResultRow): string[] {
     row.min === undefined ? '' : `${formatNumber(row.min)}${unit}`,
     row.median === undefined ? '' : `${formatNumber(row.median)}${unit}`,
     row.rate === undefined ? '' : `${formatNumber(row.rate)} ${row.rateUnit ?? ''}`.trim(),
-    row.ratio === undefined ? '' : `${row.ratio.toFixed(row.ratio < 0.1 ? 3 : 2)}× ${row.ratioOf ?? ''}`.trim(),
-    row.target === undefined ? '' : `${row.target} ${row.met === undefined ? '' : row.met ? 'ok' : 'MISSED'}`.trim(),
+    row.ratio === undefined
+      ? ''
+      : `${row.ratio.toFixed(row.ratio < 0.1 ? 3 : 2)}× ${row.ratioOf ?? ''}`.trim(),
+    row.target === undefined
+      ? ''
+      : `${row.target} ${row.met === undefined ? '' : row.met ? 'ok' : 'MISSED'}`.trim(),
     row.note ?? '',
   ]
 }
@@ -103,9 +107,9 @@ export function formatTable(rows: readonly ResultRow[]): string {
 
 /** The results as a Markdown table (for docs/performance.md). */
 export function formatMarkdown(rows: readonly ResultRow[]): string {
-  const escape = (cell: string) => cell.replaceAll('|', '\\|')
+  const escapeCell = (cell: string) => cell.replaceAll('|', '\\|')
   const lines = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => '---').join('|')}|`]
-  for (const row of rows) lines.push(`| ${cells(row).map(escape).join(' | ')} |`)
+  for (const row of rows) lines.push(`| ${cells(row).map(escapeCell).join(' | ')} |`)
   return lines.join('\n')
 }
 

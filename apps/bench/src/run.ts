@@ -18,8 +18,17 @@ interface CaseEntry {
  * as skipped with the reason instead of stopping the run.
  */
 export const CASES: readonly CaseEntry[] = [
+  {
+    id: 1,
+    title: '1 raw baseline',
+    load: async () => (await import('./cases/raw-baseline.ts')).rawBaselineCase,
+  },
   { id: 1, title: '1 rebuild', load: async () => (await import('./cases/rebuild.ts')).rebuildCase },
-  { id: 6, title: '6 event store', load: async () => (await import('./cases/event-store.ts')).eventStoreCase },
+  {
+    id: 6,
+    title: '6 event store',
+    load: async () => (await import('./cases/event-store.ts')).eventStoreCase,
+  },
   { id: 2, title: '2 one of ten', load: async () => (await import('./cases/one-of-ten.ts')).oneOfTenCase },
   { id: 3, title: '3 start-up', load: async () => (await import('./cases/startup.ts')).startupCase },
   { id: 4, title: '4 live', load: async () => (await import('./cases/live.ts')).liveCase },
@@ -93,7 +102,11 @@ export async function runBench(options: RunOptions): Promise<RunOutcome> {
         const err = error instanceof Error ? error : new Error(String(error))
         log(`case ${entry.title}: FAILED ${err.stack ?? err.message}`)
         failures.push({ case: entry.title, error: err })
-        rows.push({ case: entry.title, variant: '(failed)', skipped: `FAILED: ${err.message.split('\n')[0]}` })
+        rows.push({
+          case: entry.title,
+          variant: '(failed)',
+          skipped: `FAILED: ${err.message.split('\n')[0]}`,
+        })
       }
     }
   } finally {

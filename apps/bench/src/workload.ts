@@ -98,7 +98,13 @@ export function applyToModel(model: Map<string, PassRow>, event: PassEvent): voi
   if (event.type === 'PassIssued') {
     const row = model.get(event.data.passId)
     if (row) row.holder = event.data.holder
-    else model.set(event.data.passId, { id: event.data.passId, holder: event.data.holder, scans: 0, last_at: null })
+    else
+      model.set(event.data.passId, {
+        id: event.data.passId,
+        holder: event.data.holder,
+        scans: 0,
+        last_at: null,
+      })
     return
   }
   const row = model.get(event.data.passId)

@@ -27,7 +27,8 @@ async function eskitAppends(
       await store.append(`bench-${done}`, events, { expectedVersion: 'no-stream' })
     }
     const ms = performance.now() - started
-    if ((await store.head()) !== count) throw new Error(`appends: head ${await store.head()}, expected ${count}`)
+    if ((await store.head()) !== count)
+      throw new Error(`appends: head ${await store.head()}, expected ${count}`)
     return ms
   } finally {
     await store.close()
@@ -72,7 +73,9 @@ export async function eventStoreCase(ctx: BenchContext): Promise<void> {
       ctx.log(`case ${CASE}: ${count} events, ${label}, synchronous ${synchronous}`)
       const raw = await repeat(repeats, async () => rawAppends(file('raw.db'), count, batch, synchronous))
       ctx.add(rateRow(CASE, `raw insert transactions, ${label}, sync ${synchronous}`, raw, count))
-      const eskit = await repeat(repeats, async () => eskitAppends(file('eskit.db'), count, batch, synchronous))
+      const eskit = await repeat(repeats, async () =>
+        eskitAppends(file('eskit.db'), count, batch, synchronous),
+      )
       ctx.add(
         rateRow(
           CASE,
@@ -100,7 +103,12 @@ export async function eventStoreCase(ctx: BenchContext): Promise<void> {
       })
       const expectedRead = types ? Math.ceil(events / 3) : events
       if (read !== expectedRead) throw new Error(`readAll: read ${read} events, expected ${expectedRead}`)
-      const row = rateRow(CASE, `readAll, pages of 1000, ${types ? 'types: [PassIssued]' : 'all types'}`, summary, read)
+      const row = rateRow(
+        CASE,
+        `readAll, pages of 1000, ${types ? 'types: [PassIssued]' : 'all types'}`,
+        summary,
+        read,
+      )
       if (reference !== undefined && row.rate !== undefined) {
         row.ratio = row.rate / reference
         row.ratioOf = 'raw rebuild rate'
@@ -109,7 +117,9 @@ export async function eventStoreCase(ctx: BenchContext): Promise<void> {
           row.met = row.ratio >= 3
         }
       }
-      row.note = types ? `${read} of ${events} events match; rate counts events returned` : `${read} events, parsed`
+      row.note = types
+        ? `${read} of ${events} events match; rate counts events returned`
+        : `${read} events, parsed`
       ctx.add(row)
     }
   } finally {

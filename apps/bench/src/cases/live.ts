@@ -21,7 +21,11 @@ export async function liveCase(ctx: BenchContext): Promise<void> {
   const dir = freshDir(ctx, 'live')
   const logFile = await ctx.logs.eskitCopy(events, path.join(dir, 'log.db'))
   const names = Array.from({ length: liveProjections }, (_, i) => `passes_${i}`)
-  const run = openCollector(logFile, sqliteStore({ dir: path.join(dir, 'projections') }), names.map((n) => recommendedView(n)))
+  const run = openCollector(
+    logFile,
+    sqliteStore({ dir: path.join(dir, 'projections') }),
+    names.map((n) => recommendedView(n)),
+  )
   const latencies: number[] = []
   try {
     ctx.log(`case ${CASE}: catching up ${liveProjections} projections (not timed)`)

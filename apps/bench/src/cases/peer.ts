@@ -1,5 +1,4 @@
 import path from 'node:path'
-import { sqliteStore } from '@eskit/sqlite-store'
 import { assertDigest } from '../checksum.ts'
 import type { BenchContext } from '../context.ts'
 import { removeDatabase } from '../logs.ts'
@@ -22,20 +21,38 @@ export async function peerCase(ctx: BenchContext): Promise<void> {
   const raw = await measureRaw(ctx, 'peer-raw', events, expected, repeats, streams)
   ctx.add(rateRow(CASE, `raw better-sqlite3, ${shape}`, raw, events))
   const baseline = { medianMs: raw.median, of: 'raw' }
-  const eskit = await measureCollectorRebuild(ctx, {
-    label: 'peer-eskit',
-    logFile: await ctx.logs.eskit(events, streams),
-    head: events,
-    expected,
-    repeats,
-    store: (dir) => sqliteStore({ dir }),
-    projections: () => [recommendedView('passes')],
-    check: [{ name: 'passes' }],
-  })
-  ctx.add(rateRow(CASE, `eskit sqliteStore recommended, ${shape}`, eskit, events, baseline))
+  const eskitVariant = `eskit sqliteStore recommended, ${shape}`
+  // Loaded here, not imported above: Emmett is measured even while the store is not built yet.
+  let sqliteStore: typeof import('@eskit/sqlite-store').sqliteStore | undefined
+  let reason = '@eskit/sqlite-store has no sqliteStore yet'
+  try {
+    ;({ sqliteStore } = await import('@eskit/sqlite-store'))
+  } catch (error) {
+    reason = (error as Error).message
+  }
+  if (typeof sqliteStore === 'function') {
+    const store = sqliteStore
+    const eskit = await measureCollectorRebuild(ctx, {
+      label: 'peer-eskit',
+      logFile: await ctx.logs.eskit(events, streams),
+      head: events,
+      expected,
+      repeats,
+      store: (dir) => store({ dir }),
+      projections: () => [recommendedView('passes')],
+      check: [{ name: 'passes' }],
+    })
+    ctx.add(rateRow(CASE, eskitVariant, eskit, events, baseline))
+  } else {
+    ctx.add({ case: CASE, variant: eskitVariant, skipped: `not run: ${reason}` })
+  }
 
   if (!ctx.peers) {
-    ctx.add({ case: CASE, variant: 'Emmett (emmett-sqlite)', skipped: 'run with --peers to install and measure it' })
+    ctx.add({
+      case: CASE,
+      variant: 'Emmett (emmett-sqlite)',
+      skipped: 'run with --peers to install and measure it',
+    })
     return
   }
   installEmmett(ctx.benchRoot, ctx.log)
@@ -56,7 +73,13 @@ export async function peerCase(ctx: BenchContext): Promise<void> {
       assertDigest(`Emmett ${setting.label}`, result.digest, expected)
       return result.ms
     })
-    const row = rateRow(CASE, `Emmett ${version} sqliteRawSQLProjection, ${setting.label}, ${shape}`, summary, events, baseline)
+    const row = rateRow(
+      CASE,
+      `Emmett ${version} sqliteRawSQLProjection, ${setting.label}, ${shape}`,
+      summary,
+      events,
+      baseline,
+    )
     row.note = setting.note
     ctx.add(row)
   }

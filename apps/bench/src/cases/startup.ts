@@ -43,9 +43,11 @@ export async function startupCase(ctx: BenchContext): Promise<void> {
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow()
       const ms = performance.now() - started
-      if (Number(answer.n) !== expectedRows) throw new Error(`start-up: first query answered ${answer.n} rows, expected ${expectedRows}`)
+      if (Number(answer.n) !== expectedRows)
+        throw new Error(`start-up: first query answered ${answer.n} rows, expected ${expectedRows}`)
       const behind = run.collector.status().filter((s) => s.position !== events)
-      if (behind.length > 0) throw new Error(`start-up: ${behind.map((s) => s.name).join(', ')} not current after start()`)
+      if (behind.length > 0)
+        throw new Error(`start-up: ${behind.map((s) => s.name).join(', ')} not current after start()`)
       return ms
     } finally {
       await run.close()

@@ -12,11 +12,17 @@ import { type PassEvent, type PassRow, workloadGroups } from '../workload.ts'
  * not a workspace dependency: `--peers` installs it on demand into `apps/bench/.peers/`.
  */
 
-/** What is installed into `.peers/`: 0.42.x as DESIGN.md names it. */
+/**
+ * What is installed into `.peers/`: 0.42.x as DESIGN.md names it, with emmett's own peer
+ * dependencies listed because `--legacy-peer-deps` does not install them.
+ */
 export const EMMETT_PACKAGES = [
   '@event-driven-io/emmett-sqlite@0.42',
   '@event-driven-io/emmett@0.42',
   'sqlite3@^5.1.7',
+  'uuid@^10.0.0',
+  'async-retry@^1.3.3',
+  'commander@^12.1.0',
 ]
 
 /** The folder the peers are installed into (gitignored). */
@@ -30,7 +36,8 @@ export function peersDir(benchRoot: string): string {
  */
 export function installEmmett(benchRoot: string, log: (line: string) => void): void {
   const dir = peersDir(benchRoot)
-  if (fs.existsSync(path.join(dir, 'node_modules', '@event-driven-io', 'emmett-sqlite', 'package.json'))) return
+  if (fs.existsSync(path.join(dir, 'node_modules', '@event-driven-io', 'emmett-sqlite', 'package.json')))
+    return
   fs.mkdirSync(dir, { recursive: true })
   if (!fs.existsSync(path.join(dir, 'package.json'))) {
     fs.writeFileSync(
@@ -79,7 +86,13 @@ interface EmmettModule {
 
 /** The installed Emmett version, or undefined when it is not installed. */
 export function emmettVersion(benchRoot: string): string | undefined {
-  const file = path.join(peersDir(benchRoot), 'node_modules', '@event-driven-io', 'emmett-sqlite', 'package.json')
+  const file = path.join(
+    peersDir(benchRoot),
+    'node_modules',
+    '@event-driven-io',
+    'emmett-sqlite',
+    'package.json',
+  )
   if (!fs.existsSync(file)) return undefined
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version
 }
