@@ -247,7 +247,10 @@ describe('lifecycle and states', () => {
     collector.add(rowsProjection('p', { control }))
     await collector.start()
     control.hold = hold.promise
-    await events.append('s', [1, 2, 3, 4].map((n) => ({ type: 'A', data: { n } })))
+    await events.append(
+      's',
+      [1, 2, 3, 4].map((n) => ({ type: 'A', data: { n } })),
+    )
     await eventually(() => control.applied.length > 0, 'the batch in flight')
     const stopping = collector.stop()
     await appendMany(events, 3)
