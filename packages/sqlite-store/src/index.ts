@@ -36,4 +36,5 @@ export {
   takeRequestFiles,
   writeRequestResult,
 } from './requests.js'
+export { type SqliteStore, type SqliteStoreOptions, sqliteStore } from './sqlite-store.js'
 export { type PublishedStatus, readStatusFile, writeStatusFile } from './status-file.js'
