@@ -1,6 +1,13 @@
 import type { Compilable, CompiledQuery, QueryId, RootOperationNode } from 'kysely'
 
-/** A statement compiled once by `defineStatements`: its SQL and where each parameter comes from. */
+/**
+ * A statement compiled once by `defineStatements`: its id, name and SQL.
+ *
+ * @example
+ * ```ts
+ * const { name, sql } = statements.issue({ id: 'p-1', holder: 'Ada' }).definition
+ * ```
+ */
 export interface StatementDefinition {
   /** Unique per process: the index of its prepared statement in a connection's cache. */
   readonly id: number

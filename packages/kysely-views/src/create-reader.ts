@@ -18,6 +18,11 @@ import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
 /**
  * Where a reader gets its connection: a `Collector` (or a `ProjectionStore`), asked per query so
  * a rebuild's swap is followed.
+ *
+ * @example
+ * ```ts
+ * const fromStore = createReader(store satisfies ReaderSource, passView)
+ * ```
  */
 export interface ReaderSource {
   reader<Conn = unknown>(name: string): Conn

@@ -7,7 +7,14 @@ import { compileViewQuery, type QueryOutput, type ViewQuery } from './view-query
 
 declare const paramTypes: unique symbol
 
-/** An optional parameter binds `undefined` as SQL NULL, so its placeholder is typed nullable. */
+/**
+ * An optional parameter binds `undefined` as SQL NULL, so its placeholder is typed nullable.
+ *
+ * @example
+ * ```ts
+ * type Note = ParamValue<string | undefined> // string | null
+ * ```
+ */
 export type ParamValue<V> = undefined extends V ? Exclude<V, undefined> | null : V
 
 /**
@@ -27,7 +34,15 @@ export type Params<P extends object> = { readonly [K in keyof P]-?: Expression<P
   readonly [paramTypes]?: P
 }
 
-/** The parameters of a statement that takes none. */
+/**
+ * The parameters of a statement that takes none.
+ *
+ * @example
+ * ```ts
+ * const reset: PreparedStatement<NoParams, UpdateResult> = statements.resetAll
+ * reset() // no argument needed
+ * ```
+ */
 export type NoParams = Record<never, never>
 
 /**
@@ -47,7 +62,15 @@ export interface PreparedStatement<P, O> {
   readonly sql: string
 }
 
-/** The prepared statements `defineStatements` returns, one per factory, typed by its `Params`. */
+/**
+ * The prepared statements `defineStatements` returns, one per factory, typed by its `Params`.
+ *
+ * @example
+ * ```ts
+ * type PassStatements = Statements<{ find: (p: Params<{ id: string }>) => SelectQueryBuilder<Tables, 'passes', Row> }>
+ * // { readonly find: PreparedStatement<{ id: string }, Row> }
+ * ```
+ */
 export type Statements<S> = {
   readonly [K in keyof S]: S[K] extends () => infer Q
     ? PreparedStatement<NoParams, QueryOutput<Q>>
@@ -56,7 +79,14 @@ export type Statements<S> = {
       : never
 }
 
-/** A statement factory: receives placeholders, returns the query built with them. */
+/**
+ * A statement factory: receives placeholders, returns the query built with them.
+ *
+ * @example
+ * ```ts
+ * const find: StatementFactory = (p: Params<{ id: string }>) => db.selectFrom('passes').selectAll().where('id', '=', p.id)
+ * ```
+ */
 export type StatementFactory = (params: any) => ViewQuery
 
 class ParamMarker {

@@ -16,11 +16,25 @@ import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 import { type ViewTransaction, viewTransaction } from './view-transaction.js'
 
-/** What a handler may return: one query, several (run in order), or nothing. */
+/**
+ * What a handler may return: one query, several (run in order), or nothing.
+ *
+ * @example
+ * ```ts
+ * const result: HandlerResult = [statements.issue({ id, holder }), db.deleteFrom('drafts').where('id', '=', id)]
+ * ```
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: a handler with a block body and no return is typed void
 export type HandlerResult = ViewQuery | readonly ViewQuery[] | undefined | void
 
-/** The event a handler for type `T` receives: narrowed to that member of the union. */
+/**
+ * The event a handler for type `T` receives: narrowed to that member of the union.
+ *
+ * @example
+ * ```ts
+ * type Issued = ViewEvent<PassEvent, 'PassIssued'> // StoredEvent<'PassIssued', { passId: string; holder: string }>
+ * ```
+ */
 export type ViewEvent<Events extends NewEvent, T extends Events['type']> = StoredEvent<
   T,
   Extract<Events, { type: T }>['data']
@@ -29,6 +43,13 @@ export type ViewEvent<Events extends NewEvent, T extends Events['type']> = Store
 /**
  * One optional handler per event type of the union; a key that is not a type of the union, or a
  * payload field the type does not have, is a compile error.
+ *
+ * @example
+ * ```ts
+ * const on: ViewHandlers<PassTables, PassEvent> = {
+ *   PassIssued: (e) => statements.issue({ id: e.data.passId, holder: e.data.holder }),
+ * }
+ * ```
  */
 export type ViewHandlers<Tables, Events extends NewEvent> = {
   [T in Events['type']]?: (
@@ -38,10 +59,24 @@ export type ViewHandlers<Tables, Events extends NewEvent> = {
   ) => HandlerResult
 }
 
-/** A migration step: returns the schema query (or queries) to run, built with Kysely. */
+/**
+ * A migration step: returns the schema query (or queries) to run, built with Kysely.
+ *
+ * @example
+ * ```ts
+ * const byHolder: ViewMigration = (db) => db.schema.createIndex('passes_by_holder').on('passes').column('holder')
+ * ```
+ */
 export type ViewMigration = (db: Kysely<any>) => ViewQuery | readonly ViewQuery[]
 
-/** The argument of {@link defineView}. */
+/**
+ * The argument of {@link defineView}.
+ *
+ * @example
+ * ```ts
+ * const definition: ViewDefinition<PassTables, PassEvent> = { name: 'passes.pass_view', version: '1', migrations, on }
+ * ```
+ */
 export interface ViewDefinition<Tables, Events extends NewEvent> {
   /** The projection name: the file name `{dir}/{name}.db` with `sqliteStore`. */
   name: string
@@ -58,6 +93,13 @@ declare const tablesType: unique symbol
 /**
  * A projection built by {@link defineView}: runs on `sqliteStore` and `sharedStore` (any store
  * whose connection is a better-sqlite3 `Database`). `Tables` types its readers.
+ *
+ * @example
+ * ```ts
+ * const view: View<PassTables> = passView
+ * collector.add(view)
+ * view.version // '1+3f9c0a12be'
+ * ```
  */
 export interface View<Tables> extends Projection<SqliteConnection> {
   readonly name: string

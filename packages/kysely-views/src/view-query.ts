@@ -12,7 +12,14 @@ import { compileOnlyDb } from './compile-only-db.js'
  */
 export type ViewQuery<O = any> = Compilable<O> | RawBuilder<O>
 
-/** The row type a query produces (`InsertResult` etc. for writes without `returning`). */
+/**
+ * The row type a query produces (`InsertResult` etc. for writes without `returning`).
+ *
+ * @example
+ * ```ts
+ * type Row = QueryOutput<typeof query> // { id: string; holder: string }
+ * ```
+ */
 export type QueryOutput<Q> = Q extends Compilable<infer O> ? O : Q extends RawBuilder<infer O> ? O : unknown
 
 /** Compiles any {@link ViewQuery} to SQLite SQL and parameters. */
