@@ -467,6 +467,43 @@ describe('failures', () => {
     expect(logger.has('warn', 'checkpoint conflict')).toBe(true)
   })
 
+  it('a conflict although the checkpoint did not move is a store fault, retried with backoff', async () => {
+    let conflicts = true
+    const store = faulty(memoryStore(), {
+      commit: () => (conflicts ? new EskitError('CHECKPOINT_CONFLICT', 'odd conflict') : undefined),
+    })
+    const { collector, events } = make({ store })
+    const errors: ErrorInfo[] = []
+    collector.on('error', (info) => errors.push(info))
+    collector.add(rowsProjection('p'))
+    await appendMany(events, 2)
+    await collector.start()
+    await eventually(() => errors.length >= 2, 'two attempts')
+    expect(statusOf(collector, 'p')).toMatchObject({
+      state: 'failed',
+      error: { message: 'odd conflict', attempts: 2 },
+    })
+    conflicts = false
+    await collector.waitFor(2)
+    expect(rows(collector, 'p')).toEqual([1, 2])
+  })
+
+  it('rebuild(name) of a projection that could not open yet opens it and resolves when built', async () => {
+    let failing = true
+    const store = faulty(memoryStore(), {
+      openSlot: () => (failing ? new EskitError('IO', 'cannot open') : undefined),
+    })
+    const { collector, events } = make({ store, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } })
+    collector.add(rowsProjection('p'))
+    await appendMany(events, 3)
+    await collector.start()
+    expect(statusOf(collector, 'p')?.state).toBe('failed')
+    failing = false
+    await collector.rebuild('p')
+    expect(rows(collector, 'p')).toEqual([1, 2, 3])
+    expect(statusOf(collector, 'p')).toMatchObject({ state: 'live', position: 3 })
+  })
+
   it('lost data is rebuilt in place from an empty slot', async () => {
     const inner = memoryStore()
     const store = faulty(inner, { check: (name) => (inner.state.projections.has(name) ? 'ok' : 'lost') })

@@ -328,6 +328,8 @@ export function createCollector(config: CollectorConfig): Collector {
         entry.position = 0
         entry.liveInitialized = true
         entry.opened = true
+        // a fresh build from 0 also answers a rebuild that was asked for
+        entry.pendingRebuild = null
         if (head > 0) beginRun(entry, null, 'new projection')
         else entry.reachedHead = true
       } else {
@@ -515,6 +517,11 @@ export function createCollector(config: CollectorConfig): Collector {
       if (stored === null) {
         entry.pendingRebuild = 'data vanished (checkpoint conflict)'
         await beginRebuild(entry)
+        return
+      }
+      if (stored.position === unitPosition(entry)) {
+        // the store reports a conflict although the checkpoint did not move: treat it as a store fault
+        storeFailure(entry, error, 'commit')
         return
       }
       setUnitPosition(entry, stored.position)

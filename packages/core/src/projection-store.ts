@@ -78,7 +78,8 @@ export interface ProjectionSlot {
   /** The stored state, or `null` when the slot holds no initialised data (new, reset, moved aside). */
   state(): Promise<SlotState | null>
   /**
-   * Empties the slot and initialises it in one transaction: drops the projection's data, runs
+   * Empties the slot and initialises it in one transaction: drops the projection's data (its
+   * tables and its parked events), runs
    * `projection.setup(conn)`, stores `{ position: 0, version, logId, builtAt: now }`. If setup
    * throws, nothing is left half-created and the previous state is kept.
    */
