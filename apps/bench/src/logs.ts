@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { EventStore } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
+import Database from 'better-sqlite3'
 import { writeRawLog } from './raw.ts'
 import { REFERENCE_STREAMS, workloadGroups } from './workload.ts'
 
@@ -66,12 +67,17 @@ export function logCache(dir: string, defaultStreams: number = REFERENCE_STREAMS
       if (sizes.includes(events)) return file
       const from = Math.max(0, ...sizes.filter((size) => size < events))
       if (from > 0) copyDatabase(eskitFile(from, streams), file)
-      // Set-up, not measured: fsync at checkpoints only, so building 1M events takes seconds.
-      const store = openSqliteEventStore({ path: file, synchronous: 'NORMAL' })
+      // Set-up, not measured: the log is written through the public API on a connection with no
+      // journal and no fsync (3× faster to build); the cases then open it by path as usual.
+      const db = new Database(file)
+      db.pragma('journal_mode = MEMORY')
+      db.pragma('synchronous = OFF')
+      const store = openSqliteEventStore({ database: db })
       try {
         await appendWorkload(store, from, events, streams)
       } finally {
         await store.close()
+        db.close()
       }
       sizes.push(events)
       eskitLogs.set(String(streams), sizes)

@@ -12,7 +12,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { FULL, QUICK } from './config.ts'
-import { formatTable, writeReport } from './report.ts'
+import { formatTable, machineLine, writeReport } from './report.ts'
 import { runBench } from './run.ts'
 
 const { values } = parseArgs({
@@ -37,10 +37,7 @@ const { report, failures } = await runBench({ config, benchRoot, peers, ...(only
 console.log('')
 console.log(formatTable(report.rows))
 console.log('')
-const m = report.machine
-console.log(
-  `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}; load ${m.loadAverage.join(' ')}`,
-)
+console.log(machineLine(report))
 console.log(`${config.mode} run took ${(report.durationMs / 1000).toFixed(1)} s`)
 for (const file of writeReport(values.out ?? path.join(benchRoot, 'results'), report))
   console.log(`wrote ${file}`)

@@ -113,26 +113,44 @@ export function formatMarkdown(rows: readonly ResultRow[]): string {
   return lines.join('\n')
 }
 
+/** The machine line printed under the table. */
+export function machineLine(report: RunReport): string {
+  const m = report.machine
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}; load average at the end ${m.loadAverage.join(' ')}`
+}
+
+/** The report as Markdown: the table for docs/performance.md, with when and where it ran. */
+export function markdownReport(report: RunReport): string {
+  return [
+    `${report.mode} run of ${report.startedAt}, ${(report.durationMs / 1000).toFixed(0)} s.`,
+    `Machine: ${machineLine(report)}.`,
+    '',
+    formatMarkdown(report.rows),
+  ].join('\n')
+}
+
 /**
- * Writes the report to `{dir}/{timestamp}.json` and `{dir}/latest.json` (quick runs:
- * `quick-latest.json` only, so CI smoke runs leave no new files to commit). Returns the paths.
+ * Writes the report to `{dir}/{timestamp}.json`, `{dir}/latest.json` and the Markdown table to
+ * `{dir}/latest.md` (quick runs: `quick-latest.json` only, so CI smoke runs leave no new files to
+ * commit). Returns the paths.
  */
 export function writeReport(dir: string, report: RunReport): string[] {
   fs.mkdirSync(dir, { recursive: true })
   const json = `${JSON.stringify(report, null, 2)}\n`
   const written: string[] = []
-  const write = (name: string) => {
+  const write = (name: string, text: string) => {
     const file = path.join(dir, name)
     // Written beside and renamed, so a reader never sees half a file.
-    fs.writeFileSync(`${file}.tmp`, json)
+    fs.writeFileSync(`${file}.tmp`, text)
     fs.renameSync(`${file}.tmp`, file)
     written.push(file)
   }
   if (report.mode === 'quick') {
-    write('quick-latest.json')
+    write('quick-latest.json', json)
   } else {
-    write(`${report.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`)
-    write('latest.json')
+    write(`${report.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`, json)
+    write('latest.json', json)
+    write('latest.md', `${markdownReport(report)}\n`)
   }
   return written
 }
