@@ -30,12 +30,13 @@ export const richProjection: Projection<Db> = {
   apply(events, db) {
     const insert = db.prepare('INSERT INTO log (position, big, data) VALUES (?, ?, ?)')
     const loose = db.prepare('INSERT INTO loose (label, n) VALUES (?, ?)')
-    const remove = db.prepare('DELETE FROM loose WHERE n % 3 = 0')
+    const remove = db.prepare('DELETE FROM loose WHERE n = ?')
     for (const e of events) {
       insert.run(e.position, 2n ** 62n + BigInt(e.position), Buffer.from([e.position % 256, 0, 255]))
       loose.run(`label ${e.position}`, e.position)
+      // deleted per event, so rowids do not depend on where batches end
+      if (e.position % 3 === 0) remove.run(e.position)
     }
-    remove.run()
   },
 }
 
@@ -51,7 +52,11 @@ export const holderProjection: Projection<Db> = {
     const upsert = db.prepare(
       `INSERT INTO holder_counts (holder, passes) VALUES (?, 1) ON CONFLICT (holder) DO UPDATE SET passes = passes + 1`,
     )
-    for (const e of events) if (e.type === 'Issued') upsert.run((e.data as { holder: string }).holder)
+    for (const e of events) {
+      const { holder } = e.data as { holder: string | null }
+      if (holder === null) throw new Error('holder missing')
+      upsert.run(holder)
+    }
   },
 }
 
