@@ -9,6 +9,7 @@ import {
   type StoredEvent,
 } from '@eskit/core'
 import { sharedStore } from '@eskit/shared-store'
+import { sqliteStore } from '@eskit/sqlite-store'
 import { type Kysely, sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { createReader, defineStatements, defineView, type Params } from '../src/index.js'
@@ -66,6 +67,11 @@ interface StoreCase {
 }
 
 const stores: StoreCase[] = [
+  {
+    label: 'sqliteStore',
+    make: (dir) => sqliteStore({ dir: path.join(dir, 'projections') }),
+    buildBeside: true,
+  },
   {
     label: 'sharedStore',
     make: (dir) => sharedStore({ path: path.join(dir, 'shared.db') }),
@@ -176,6 +182,13 @@ describe.each(stores)('views on $label', ({ make }) => {
     const expected = expectedPasses(grown).find((row) => row.id === 'p1')
     expect(p1).toEqual({ holder: expected?.holder, scans: expected?.scans })
     await expect(passes.deleteFrom('passes').execute()).rejects.toMatchObject({ code: 'READ_ONLY' })
+
+    // an explicit rebuild: the reader keeps answering, from whatever data is live after it
+    await collector.rebuild('passes.view')
+    await collector.waitFor(next, { timeoutMs: 10_000 })
+    expect(await passes.selectFrom('passes').selectAll().orderBy('id').execute()).toEqual(
+      expectedPasses(grown),
+    )
     expect(
       await passes
         .selectFrom('passes')
