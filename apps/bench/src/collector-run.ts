@@ -12,7 +12,10 @@ import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 export interface CollectorRun {
   events: EventStore
   collector: Collector
-  /** Resolves when every named projection (default: all) has committed `position`; rejects on a projection error. */
+  /**
+   * Resolves when every named projection (default: all) has committed `position` and is `live`
+   * (a rebuild has finished, swap included); rejects on a projection error.
+   */
   caughtUp(position: number, projections?: string[]): Promise<void>
   close(): Promise<void>
 }
@@ -47,10 +50,18 @@ export function openCollector(
     collector,
     caughtUp: (position, names) =>
       Promise.race([
-        collector.waitFor(position, {
-          timeoutMs: CATCH_UP_TIMEOUT_MS,
-          ...(names === undefined ? {} : { projections: names }),
-        }),
+        (async () => {
+          await collector.waitFor(position, {
+            timeoutMs: CATCH_UP_TIMEOUT_MS,
+            ...(names === undefined ? {} : { projections: names }),
+          })
+          // waitFor resolves once the position is committed; a rebuild is over only when the
+          // projection is live again (after the swap), so a timed rebuild waits for that too.
+          const wanted = (s: { name: string }) => names === undefined || names.includes(s.name)
+          while (collector.status().some((s) => wanted(s) && s.state !== 'live')) {
+            await new Promise((resolve) => setTimeout(resolve, 1))
+          }
+        })(),
         failed,
       ]),
     async close() {
