@@ -16,6 +16,12 @@ export type ConnectionMode = 'live' | 'build'
  */
 export function openWriter(file: string, mode: ConnectionMode, busyTimeoutMs: number): Database.Database {
   const db = new Database(file, { timeout: busyTimeoutMs })
+  tuneWriter(db, file, mode)
+  return db
+}
+
+/** Applies the settings of {@link openWriter} to an open connection; closes it if they fail. */
+export function tuneWriter(db: Database.Database, file: string, mode: ConnectionMode): void {
   try {
     if (mode === 'live') {
       db.pragma('synchronous = NORMAL')
@@ -37,7 +43,6 @@ export function openWriter(file: string, mode: ConnectionMode, busyTimeoutMs: nu
     db.close()
     throw error
   }
-  return db
 }
 
 /** Opens a read-only connection to a live projection file: writes through it fail. */

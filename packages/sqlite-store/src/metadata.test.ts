@@ -7,7 +7,9 @@ import { FORMAT_VERSION, readProjectionMetadata, writeProjectionMetadata } from 
 
 const open = (file: string): Database.Database => {
   const db = new Database(file)
-  defer(() => db.close())
+  defer(() => {
+    db.close()
+  })
   return db
 }
 

@@ -12,9 +12,16 @@ import type {
   StoreContext,
   StoreRequest,
 } from '@eskit/core'
-import { assertProjectionName, EskitError, silentLogger, sqliteErrorCode, toEskitError } from '@eskit/core'
-import type Database from 'better-sqlite3'
-import { openReader, openWriter } from './connection.js'
+import {
+  assertProjectionName,
+  EskitError,
+  isEskitError,
+  silentLogger,
+  sqliteErrorCode,
+  toEskitError,
+} from '@eskit/core'
+import Database from 'better-sqlite3'
+import { openReader, tuneWriter } from './connection.js'
 import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
 import { readFileHeader } from './file-header.js'
 import { createFileSlot, type FileSlot } from './file-slot.js'
@@ -164,19 +171,24 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   ): { connection: Database.Database; empty: boolean } | { problem: string } => {
     let db: Database.Database
     try {
-      db = openWriter(file, 'live', busyTimeoutMs)
+      // plain open first: nothing is written to a file before it is known to be ours
+      db = new Database(file, { timeout: busyTimeoutMs, fileMustExist: true })
     } catch (error) {
       if (sqliteErrorCode(error) === 'CORRUPT') return { problem: (error as Error).message }
       throw toEskitError(error, `could not open projection file ${file}`, { name, file })
     }
     try {
       const objects = db.prepare('select count(*) as n from sqlite_master').get() as { n: number }
-      if (objects.n === 0) return { connection: db, empty: true }
+      if (objects.n === 0) {
+        tuneWriter(db, file, 'live')
+        return { connection: db, empty: true }
+      }
       const hasMetadata = db
         .prepare(`select 1 from sqlite_master where type = 'table' and name = ?`)
         .get(METADATA_TABLE)
       if (hasMetadata !== undefined && db.prepare(`select 1 from ${METADATA_TABLE}`).get() === undefined) {
         // created by this store and never initialised (initialize writes the row atomically)
+        tuneWriter(db, file, 'live')
         return { connection: db, empty: true }
       }
       const metadata = readProjectionMetadata(db)
@@ -191,10 +203,13 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
           return { problem: `integrity check failed: ${String(result)}` }
         }
       }
+      tuneWriter(db, file, 'live')
       return { connection: db, empty: false }
     } catch (error) {
       db.close()
-      if (sqliteErrorCode(error) === 'CORRUPT') return { problem: (error as Error).message }
+      if (isEskitError(error, 'CORRUPT') || sqliteErrorCode(error) === 'CORRUPT') {
+        return { problem: (error as Error).message }
+      }
       throw toEskitError(error, `could not read projection file ${file}`, { name, file })
     }
   }

@@ -1,0 +1,477 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { ProjectionSlot } from '@eskit/core'
+import { isEskitError } from '@eskit/core'
+import type Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { defer, recordingLogger, rowsOf, rowsProjection, storedEvents, tempDir } from '../test/support.js'
+import { readProjectionFile } from './inspect.js'
+import { directoryLayout } from './layout.js'
+import { writeProjectionMetadata } from './metadata.js'
+import { readRequestResult, requestRebuild } from './requests.js'
+import { type SqliteStoreOptions, sqliteStore } from './sqlite-store.js'
+import { readStatusFile } from './status-file.js'
+
+const LOG = 'log-1'
+
+async function openStore(dir: string, options: Partial<SqliteStoreOptions> = {}) {
+  const logger = recordingLogger()
+  const store = sqliteStore({ dir, ...options })
+  defer(() => store.close())
+  await store.open({ logId: LOG, logger })
+  return { store, logger }
+}
+
+async function caught(promise: Promise<unknown> | (() => unknown)): Promise<unknown> {
+  try {
+    if (typeof promise === 'function') promise()
+    else await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected an error')
+}
+
+async function initialized(slot: ProjectionSlot, count = 0): Promise<void> {
+  await slot.initialize({ version: '1', logId: LOG })
+  if (count > 0) await slot.commit({ from: 0, to: count, events: storedEvents(count) })
+}
+
+describe('sqliteStore: files and names', () => {
+  it('creates {dir}/{name}.db with its checkpoint inside; the directory is created when missing', async () => {
+    const dir = path.join(tempDir(), 'nested', 'projections')
+    const { store } = await openStore(dir)
+    const slot = await store.openSlot(rowsProjection('passes.pass_view'))
+    expect(await slot.state()).toBeNull()
+    await initialized(slot, 4)
+    expect(await slot.state()).toMatchObject({ position: 4, version: '1', logId: LOG })
+    expect(fs.readdirSync(dir).filter((f) => !f.startsWith('.') && !f.includes('.db-'))).toEqual([
+      'passes.pass_view.db',
+    ])
+    await store.close()
+    // at rest the file is self-contained: no -wal/-shm, rollback-journal header
+    expect(fs.readdirSync(dir).sort()).toEqual(['.eskit', 'passes.pass_view.db'])
+    expect(fs.readFileSync(path.join(dir, 'passes.pass_view.db'))[18]).toBe(1)
+    expect(readProjectionFile(path.join(dir, 'passes.pass_view.db'))).toMatchObject({
+      position: 4,
+      problem: null,
+    })
+  })
+
+  it('refuses invalid names with INVALID_NAME before touching any file', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    const before = fs.readdirSync(dir, { recursive: true })
+    for (const name of ['../x', 'a/b', '', '.eskit', '..']) {
+      expect(isEskitError(await caught(store.openSlot(rowsProjection(name))), 'INVALID_NAME'), name).toBe(
+        true,
+      )
+      expect(
+        isEskitError(
+          await caught(store.beginBuild?.(rowsProjection(name)) as Promise<unknown>),
+          'INVALID_NAME',
+        ),
+      ).toBe(true)
+      expect(isEskitError(await caught(() => store.reader(name)), 'INVALID_NAME')).toBe(true)
+    }
+    expect(fs.readdirSync(dir, { recursive: true })).toEqual(before)
+    expect(fs.existsSync(path.join(path.dirname(dir), 'x.db'))).toBe(false)
+  })
+
+  it('a second store on the same directory gets LOCKED at once; after close it can open', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    const second = sqliteStore({ dir })
+    const error = await caught(second.open({ logId: LOG, logger: recordingLogger() }))
+    expect(isEskitError(error, 'LOCKED')).toBe(true)
+    await store.close()
+    await second.open({ logId: LOG, logger: recordingLogger() })
+    await second.close()
+  })
+
+  it('a stale -wal/-shm without its main file is removed, never paired with the new file', async () => {
+    const dir = tempDir()
+    // a WAL that belongs to some other, vanished database: replaying it would corrupt the new file
+    fs.writeFileSync(path.join(dir, 'passes.db-wal'), Buffer.alloc(8192, 7))
+    fs.writeFileSync(path.join(dir, 'passes.db-shm'), Buffer.alloc(32768, 3))
+    fs.writeFileSync(path.join(dir, 'passes.db-journal'), Buffer.alloc(512, 1))
+    const { store } = await openStore(dir)
+    const slot = await store.openSlot(rowsProjection('passes'))
+    await initialized(slot, 3)
+    expect(rowsOf(store.reader('passes')).map((r) => r.position)).toEqual([1, 2, 3])
+    expect(fs.existsSync(path.join(dir, 'passes.db-journal'))).toBe(false)
+  })
+
+  it('a -wal/-shm beside a file in rollback mode (crash right after a swap) is discarded, the data kept', async () => {
+    const dir = tempDir()
+    const first = await openStore(dir)
+    await initialized(await first.store.openSlot(rowsProjection('passes')), 5)
+    await first.store.close()
+    fs.writeFileSync(path.join(dir, 'passes.db-wal'), Buffer.alloc(4096, 9))
+    fs.writeFileSync(path.join(dir, 'passes.db-shm'), Buffer.alloc(32768, 9))
+    const { store, logger } = await openStore(dir)
+    const slot = await store.openSlot(rowsProjection('passes'))
+    expect(await slot.state()).toMatchObject({ position: 5 })
+    expect(rowsOf(store.reader('passes'))).toHaveLength(5)
+    expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([])
+  })
+
+  it('opens files written by writeProjectionMetadata (migrations) as they are', async () => {
+    const dir = tempDir()
+    const { default: Database } = await import('better-sqlite3')
+    const db = new Database(path.join(dir, 'passes.db'))
+    db.exec('create table rows (position integer primary key, type text not null, value text not null)')
+    db.prepare(`insert into rows values (1, 'Odd', 'migrated')`).run()
+    writeProjectionMetadata(db, {
+      name: 'passes',
+      version: '1',
+      logId: LOG,
+      position: 1,
+      builtAt: '2026-01-01T00:00:00Z',
+    })
+    db.close()
+    const { store } = await openStore(dir)
+    const slot = await store.openSlot(rowsProjection('passes'))
+    expect(await slot.state()).toEqual({
+      position: 1,
+      version: '1',
+      logId: LOG,
+      builtAt: '2026-01-01T00:00:00Z',
+    })
+    await slot.commit({ from: 1, to: 2, events: storedEvents(1, 1) })
+    expect(rowsOf(store.reader('passes')).map((r) => r.value)).toEqual(['migrated', '1:{"n":2}'])
+  })
+
+  it('deletes builds left by a crashed process on open', async () => {
+    const dir = tempDir()
+    const { builds } = directoryLayout(dir)
+    fs.mkdirSync(builds, { recursive: true })
+    fs.writeFileSync(path.join(builds, 'passes.abcdef012345.db'), 'half a build')
+    fs.writeFileSync(path.join(builds, 'passes.abcdef012345.db-journal'), 'x')
+    await openStore(dir)
+    expect(fs.readdirSync(builds)).toEqual([])
+  })
+})
+
+describe('sqliteStore: untrusted files are moved aside and rebuilt', () => {
+  const cases: Array<[string, (file: string) => Promise<void> | void, RegExp]> = [
+    [
+      'not SQLite',
+      (file) => fs.writeFileSync(file, 'hello, I am a text file pretending to be a database'),
+      /bad header/,
+    ],
+    [
+      'a SQLite file that is not an eskit projection',
+      async (file) => {
+        const { default: Database } = await import('better-sqlite3')
+        const db = new Database(file)
+        db.exec('create table customers (id integer primary key, name text)')
+        db.close()
+      },
+      /not an eskit projection/,
+    ],
+    [
+      "another projection's file",
+      async (file) => {
+        const { default: Database } = await import('better-sqlite3')
+        const db = new Database(file)
+        writeProjectionMetadata(db, { name: 'someone.else', version: '1', logId: LOG, position: 3 })
+        db.close()
+      },
+      /foreign file/,
+    ],
+    [
+      'a damaged SQLite file',
+      (file) => {
+        const bytes = Buffer.alloc(8192, 0xab)
+        Buffer.from('SQLite format 3\0', 'latin1').copy(bytes)
+        fs.writeFileSync(file, bytes)
+      },
+      /./,
+    ],
+  ]
+  for (const [what, make, reason] of cases) {
+    it(`${what}: quarantined with a warning, the slot starts empty, others untouched`, async () => {
+      const dir = tempDir()
+      const first = await openStore(dir)
+      await initialized(await first.store.openSlot(rowsProjection('other')), 3)
+      await first.store.close()
+      const otherBytes = fs.readFileSync(path.join(dir, 'other.db'))
+      await make(path.join(dir, 'passes.db'))
+      const original = fs.readFileSync(path.join(dir, 'passes.db'))
+
+      const { store, logger } = await openStore(dir)
+      const slot = await store.openSlot(rowsProjection('passes'))
+      expect(await slot.state()).toBeNull()
+      await initialized(slot, 2)
+      expect(rowsOf(store.reader('passes'))).toHaveLength(2)
+      expect(fs.readFileSync(path.join(dir, 'other.db'))).toEqual(otherBytes)
+      const other = await store.openSlot(rowsProjection('other'))
+      expect(await other.state()).toMatchObject({ position: 3 })
+
+      const warnings = logger.lines.filter((l) => l.level === 'warn')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]?.fields).toMatchObject({ name: 'passes', reason: expect.stringMatching(reason) })
+      const quarantine = directoryLayout(dir).quarantine
+      const moved = fs.readdirSync(quarantine)
+      expect(moved).toHaveLength(1)
+      expect(moved[0]).toMatch(/^passes\.\d{4}-\d\d-\d\dT[\d-]+Z\.db$/)
+      expect(fs.readFileSync(path.join(quarantine, moved[0] as string))).toEqual(original)
+    })
+  }
+
+  it("with integrityCheck 'quick' a healthy file passes and is served", async () => {
+    const dir = tempDir()
+    const first = await openStore(dir)
+    await initialized(await first.store.openSlot(rowsProjection('passes')), 4)
+    await first.store.close()
+    const { store, logger } = await openStore(dir, { integrityCheck: 'quick' })
+    expect(await (await store.openSlot(rowsProjection('passes'))).state()).toMatchObject({ position: 4 })
+    expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([])
+  })
+})
+
+describe('sqliteStore: batches', () => {
+  it('commits synchronously returned work and awaited work alike', async () => {
+    const { store } = await openStore(tempDir())
+    const asyncApply = rowsProjection('later', '1', {
+      apply: async (_events, db) => {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        db.prepare(`insert into rows values (1000, 'Async', 'after await')`).run()
+      },
+    })
+    const slot = await store.openSlot(asyncApply)
+    await initialized(slot, 3)
+    expect(rowsOf(store.reader('later')).map((r) => r.position)).toEqual([1, 2, 3, 1000])
+    expect(await slot.state()).toMatchObject({ position: 3 })
+  })
+
+  it('an apply that throws a non-Error rolls back and fails with PROJECTION_FAILED keeping the value as cause', async () => {
+    const { store } = await openStore(tempDir())
+    const slot = await store.openSlot(
+      rowsProjection('passes', '1', {
+        apply: (events) => {
+          if (events.some((e) => e.position === 5)) throw 'plain string'
+        },
+      }),
+    )
+    await initialized(slot, 3)
+    const error = await caught(slot.commit({ from: 3, to: 6, events: storedEvents(3, 3) }))
+    expect(isEskitError(error, 'PROJECTION_FAILED')).toBe(true)
+    expect((error as Error).cause).toBe('plain string')
+    expect(await slot.state()).toMatchObject({ position: 3 })
+    expect(rowsOf(store.reader('passes')).map((r) => r.position)).toEqual([1, 2, 3])
+  })
+
+  it('a full disk is DISK_FULL (not a projection failure): the batch rolls back, the file stays intact', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    const big = 'x'.repeat(64 * 1024)
+    const slot = await store.openSlot(
+      rowsProjection('passes', '1', {
+        apply: (events, db) => {
+          const insert = db.prepare(`insert into rows values (?, 'Big', ?)`)
+          for (const event of events) if (event.position > 3) insert.run(event.position + 1000, big)
+        },
+      }),
+    )
+    const other = await store.openSlot(rowsProjection('other'))
+    await initialized(slot, 3)
+    await initialized(other, 3)
+    // simulate a full disk: the writer may not grow the file past its current size
+    const writer = (slot as unknown as { connection(): Database.Database }).connection()
+    const pages = writer.pragma('page_count', { simple: true }) as number
+    writer.pragma(`max_page_count = ${pages + 2}`)
+    const error = await caught(slot.commit({ from: 3, to: 10, events: storedEvents(7, 3) }))
+    expect(isEskitError(error, 'DISK_FULL')).toBe(true)
+    expect(await slot.state()).toMatchObject({ position: 3 })
+    expect(rowsOf(store.reader('passes')).map((r) => r.position)).toEqual([1, 2, 3])
+    // the other projection is unaffected
+    await other.commit({ from: 3, to: 10, events: storedEvents(7, 3) })
+    expect(await other.state()).toMatchObject({ position: 10 })
+    expect(slot.check?.()).toBe('ok')
+  })
+
+  it('a setup that throws leaves the previous data and state in place', async () => {
+    const { store } = await openStore(tempDir())
+    let fail = false
+    const slot = await store.openSlot(
+      rowsProjection('passes', '1', {
+        setup: (db) => {
+          db.exec('create table extra (x)')
+          if (fail) throw new Error('setup broke')
+        },
+      }),
+    )
+    await initialized(slot, 4)
+    fail = true
+    const error = await caught(slot.initialize({ version: '2', logId: LOG }))
+    expect(isEskitError(error, 'PROJECTION_FAILED')).toBe(true)
+    expect(await slot.state()).toMatchObject({ position: 4, version: '1' })
+    expect(rowsOf(store.reader('passes'))).toHaveLength(4)
+  })
+
+  it('initialize drops every object of the projection (tables, views, triggers, indexes) but not eskit tables', async () => {
+    const { store } = await openStore(tempDir())
+    let extra = true
+    const slot = await store.openSlot(
+      rowsProjection('passes', '1', {
+        setup: (db) => {
+          if (!extra) return
+          db.exec(`
+            pragma foreign_keys = on;
+            create table parent (id integer primary key);
+            create table child (id integer primary key, parent_id integer references parent(id));
+            create index child_parent on child(parent_id);
+            create view odd as select * from rows where type = 'Odd';
+            create trigger count_rows after insert on rows begin insert into parent (id) values (new.position); end;
+          `)
+        },
+      }),
+    )
+    await initialized(slot, 3)
+    extra = false
+    await slot.initialize({ version: '2', logId: LOG })
+    const objects = store
+      .reader('passes')
+      .prepare(`select type, name from sqlite_master where name not like 'sqlite%' order by name`)
+      .all()
+    expect(objects).toEqual([
+      { type: 'table', name: '_eskit_parked' },
+      { type: 'table', name: '_eskit_projection' },
+      { type: 'table', name: 'rows' },
+    ])
+    expect(await slot.state()).toMatchObject({ position: 0, version: '2' })
+  })
+})
+
+describe('sqliteStore: readers', () => {
+  it('a reader is read-only and sees only committed batches', async () => {
+    const { store } = await openStore(tempDir())
+    let reader: Database.Database | undefined
+    const slot = await store.openSlot(
+      rowsProjection('passes', '1', {
+        apply: (_events, _db) => {
+          // inside the transaction: the reader still sees the previous batch
+          expect(rowsOf(reader as Database.Database)).toHaveLength(2)
+        },
+      }),
+    )
+    await initialized(slot, 0)
+    reader = store.reader('passes')
+    await slot.commit({ from: 0, to: 2, events: [] })
+    await slot.commit({ from: 2, to: 2, events: [] })
+    const db = store.reader('passes')
+    expect(db).toBe(reader)
+    expect(() => db.exec(`insert into rows values (99, 'x', 'y')`)).toThrow(/readonly/i)
+    expect(isEskitError(await caught(() => store.reader('missing')), 'NOT_FOUND')).toBe(true)
+  })
+})
+
+describe('sqliteStore: loss and swap', () => {
+  it('a file deleted while running is reported lost; other slots stay ok', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    const a = await store.openSlot(rowsProjection('a'))
+    const b = await store.openSlot(rowsProjection('b'))
+    await initialized(a, 2)
+    await initialized(b, 2)
+    expect([a.check?.(), b.check?.()]).toEqual(['ok', 'ok'])
+    fs.rmSync(path.join(dir, 'a.db'))
+    expect([a.check?.(), b.check?.()]).toEqual(['lost', 'ok'])
+    // the collector reopens it: a new, empty file, with no stale WAL of the old inode
+    const reopened = await store.openSlot(rowsProjection('a'))
+    expect(await reopened.state()).toBeNull()
+    await initialized(reopened, 1)
+    expect(rowsOf(store.reader('a'))).toHaveLength(1)
+    expect(await b.state()).toMatchObject({ position: 2 })
+  })
+
+  it('swap replaces the live file atomically: the old reader is closed, the new one sees the build', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    const live = await store.openSlot(rowsProjection('passes', '1'))
+    await initialized(live, 6)
+    const inodeBefore = fs.statSync(path.join(dir, 'passes.db')).ino
+    const oldReader = store.reader('passes')
+    const build = await store.beginBuild?.(rowsProjection('passes', '2'))
+    if (!build) throw new Error('beginBuild missing')
+    await build.initialize({ version: '2', logId: LOG })
+    await build.commit({ from: 0, to: 4, events: storedEvents(4) })
+    // during the build the live file serves, untouched
+    expect(rowsOf(store.reader('passes')).map((r) => r.value[0])).toEqual(['1', '1', '1', '1', '1', '1'])
+    expect(fs.readdirSync(directoryLayout(dir).builds)).toHaveLength(1)
+
+    const swapped = await build.swap()
+    expect(oldReader.open).toBe(false)
+    expect(isEskitError(await caught(live.commit({ from: 6, to: 7, events: [] })), 'CLOSED')).toBe(true)
+    expect(await swapped.state()).toMatchObject({ position: 4, version: '2' })
+    expect(rowsOf(store.reader('passes')).map((r) => r.value[0])).toEqual(['2', '2', '2', '2'])
+    expect(fs.statSync(path.join(dir, 'passes.db')).ino).not.toBe(inodeBefore)
+    expect(fs.readdirSync(directoryLayout(dir).builds)).toEqual([])
+    expect(swapped.check?.()).toBe('ok')
+    await swapped.commit({ from: 4, to: 6, events: storedEvents(2, 4) })
+    expect(rowsOf(store.reader('passes'))).toHaveLength(6)
+    await store.close()
+    expect(readProjectionFile(path.join(dir, 'passes.db'))).toMatchObject({ version: '2', position: 6 })
+    expect(fs.readdirSync(dir).sort()).toEqual(['.eskit', 'passes.db'])
+  })
+
+  it('discard removes the build file; the live file is untouched', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    const live = await store.openSlot(rowsProjection('passes'))
+    await initialized(live, 3)
+    const build = await store.beginBuild?.(rowsProjection('passes', '2'))
+    await build?.initialize({ version: '2', logId: LOG })
+    await build?.discard()
+    await build?.discard()
+    expect(fs.readdirSync(directoryLayout(dir).builds)).toEqual([])
+    expect(await live.state()).toMatchObject({ position: 3, version: '1' })
+    expect(isEskitError(await caught(build?.swap() as Promise<unknown>), 'INVALID_STATE')).toBe(true)
+  })
+})
+
+describe('sqliteStore: requests and status', () => {
+  it('takes requests for its projections, rejects others, and reports the outcome', async () => {
+    const dir = tempDir()
+    const { store, logger } = await openStore(dir)
+    await initialized(await store.openSlot(rowsProjection('passes')), 2)
+    const accepted = requestRebuild(dir, 'passes')
+    const unknown = requestRebuild(dir, 'nobody')
+    fs.writeFileSync(path.join(directoryLayout(dir).requests, 'garbage.json'), '][')
+    expect(await store.takeRequests?.()).toEqual([{ type: 'rebuild', id: accepted, name: 'passes' }])
+    expect(await store.takeRequests?.()).toEqual([])
+    expect(readRequestResult(dir, accepted)).toMatchObject({ state: 'accepted', name: 'passes' })
+    expect(readRequestResult(dir, unknown)).toMatchObject({
+      state: 'rejected',
+      message: expect.stringMatching(/nobody/),
+    })
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2)
+
+    const status = { name: 'passes', version: '1', position: 2, head: 2, lag: 0 }
+    store.publishStatus?.([{ ...status, state: 'rebuilding' }])
+    expect(readStatusFile(dir)).toMatchObject({
+      pid: process.pid,
+      projections: [{ name: 'passes', state: 'rebuilding' }],
+    })
+    const build = await store.beginBuild?.(rowsProjection('passes', '2'))
+    await build?.initialize({ version: '2', logId: LOG })
+    await build?.commit({ from: 0, to: 2, events: storedEvents(2) })
+    await build?.swap()
+    expect(readRequestResult(dir, accepted)).toMatchObject({ state: 'done', position: 2 })
+  })
+
+  it('requests still open when the store closes are reported failed', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    await initialized(await store.openSlot(rowsProjection('passes')), 1)
+    const id = requestRebuild(dir, 'passes')
+    await store.takeRequests?.()
+    await store.close()
+    expect(readRequestResult(dir, id)).toMatchObject({
+      state: 'failed',
+      message: expect.stringMatching(/stopped/),
+    })
+  })
+})
