@@ -43,6 +43,16 @@ function withServerOptions(command: Command): Command {
       collect,
     )
     .addOption(
+      new Option('--body-limit <bytes>', 'largest accepted request body (default 16384)').env(
+        'YOYOPASS_BODY_LIMIT',
+      ),
+    )
+    .addOption(
+      new Option('--wait-timeout <ms>', 'how long a consistent read waits (default 5000)').env(
+        'YOYOPASS_WAIT_TIMEOUT',
+      ),
+    )
+    .addOption(
       new Option('--log-level <level>', 'debug, info, warn or error (default info)').env(
         'YOYOPASS_LOG_LEVEL',
       ),

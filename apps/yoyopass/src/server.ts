@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Logger } from '@eskit/core'
 import { serve } from '@hono/node-server'
-import type { YoyopassConfig } from './config.ts'
+import { ConfigError, type YoyopassConfig } from './config.ts'
 import { createConsoleLogger } from './console-logger.ts'
 import { createApp, type YoyopassApp } from './create-app.ts'
 import { isViewName, VIEW_NAMES } from './views/index.ts'
@@ -42,7 +42,7 @@ export async function startServer(
   const logger = options.logger ?? createConsoleLogger(config.logLevel)
   for (const name of options.rebuild ?? []) {
     if (!isViewName(name))
-      throw new Error(
+      throw new ConfigError(
         `--rebuild-projection: unknown projection "${name}"; projections: ${VIEW_NAMES.join(', ')}`,
       )
   }
@@ -61,15 +61,6 @@ export async function startServer(
       target: info.target,
       eventsPerSecond: Math.round(info.eventsPerSecond),
       etaMs: Math.round(info.etaMs),
-    })
-  })
-  collector.on('rebuilt', (info) => {
-    logger.info('projection rebuilt', {
-      name: info.name,
-      version: info.version,
-      position: info.position,
-      durationMs: Math.round(info.durationMs),
-      swapped: info.swapped,
     })
   })
   collector.on('error', (info) => {
