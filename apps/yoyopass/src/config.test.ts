@@ -1,0 +1,56 @@
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, dataPaths, parseViewVersions, resolveConfig } from './config.ts'
+
+describe('resolveConfig', () => {
+  it('uses the embedded defaults', () => {
+    expect(resolveConfig({}, {})).toEqual({
+      store: 'files',
+      dataDir: path.resolve('data'),
+      host: '127.0.0.1',
+      port: 3000,
+      viewVersions: {},
+      logLevel: 'info',
+      bodyLimitBytes: 16_384,
+      waitTimeoutMs: 5_000,
+    })
+  })
+
+  it('lets flags win over the environment', () => {
+    const env = {
+      YOYOPASS_STORE: 'shared',
+      YOYOPASS_PORT: '4000',
+      YOYOPASS_VIEW_VERSIONS: 'passes.pass_view=2, scanning.scan_log=7',
+    }
+    const config = resolveConfig({ port: '0', data: '/srv/yoyo', viewVersion: ['passes.pass_view=3'] }, env)
+    expect(config).toMatchObject({
+      store: 'shared',
+      port: 0,
+      dataDir: '/srv/yoyo',
+      viewVersions: { 'passes.pass_view': '3', 'scanning.scan_log': '7' },
+    })
+  })
+
+  it('refuses nonsense with a message naming the flag', () => {
+    expect(() => resolveConfig({ store: 'postgres' }, {})).toThrow(
+      new ConfigError('--store must be "files" or "shared", got "postgres"'),
+    )
+    expect(() => resolveConfig({ port: '70000' }, {})).toThrow(
+      '--port must be an integer from 0 to 65535, got "70000"',
+    )
+    expect(() => resolveConfig({ port: '3e3' }, {})).toThrow(ConfigError)
+    expect(() => resolveConfig({ logLevel: 'loud' }, {})).toThrow(
+      '--log-level must be debug, info, warn or error',
+    )
+    expect(() => parseViewVersions(['passes.nope=2'])).toThrow('unknown view "passes.nope"')
+    expect(() => parseViewVersions(['passes.pass_view='])).toThrow('give NAME=VERSION')
+  })
+
+  it('keeps the standard data layout the eskit CLI expects', () => {
+    expect(dataPaths('/d')).toEqual({
+      events: '/d/events.db',
+      projections: '/d/projections',
+      shared: '/d/shared.db',
+    })
+  })
+})
