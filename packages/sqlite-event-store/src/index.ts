@@ -1,1 +1,6 @@
-export {}
+export {
+  openSqliteEventStore,
+  type SqliteEventStoreDatabaseOptions,
+  type SqliteEventStoreOptions,
+  type SqliteEventStorePathOptions,
+} from './open-sqlite-event-store.js'

@@ -1,0 +1,47 @@
+import { EskitError, type ExpectedVersion, type ReadAllOptions } from '@eskit/core'
+
+/** Throws `INVALID_ARGUMENT` unless `expected` is a non-negative integer, `'any'` or `'no-stream'`. */
+export function assertExpectedVersion(expected: unknown): asserts expected is ExpectedVersion {
+  if (expected === 'any' || expected === 'no-stream') return
+  if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return
+  throw new EskitError(
+    'INVALID_ARGUMENT',
+    `expectedVersion must be a non-negative integer, 'any' or 'no-stream', not ${describe(expected)}`,
+    { details: { expectedVersion: expected } },
+  )
+}
+
+/** Throws `INVALID_ARGUMENT` unless `options` is `{ after >= 0, limit >= 1, types?: string[] }`. */
+export function assertReadAllOptions(options: unknown): asserts options is ReadAllOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new EskitError('INVALID_ARGUMENT', 'readAll needs { after, limit }')
+  }
+  const { after, limit, types } = options as Record<string, unknown>
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) {
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      `readAll: after must be an integer >= 0, not ${describe(after)}`,
+      {
+        details: { after },
+      },
+    )
+  }
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      `readAll: limit must be an integer >= 1, not ${describe(limit)}`,
+      {
+        details: { limit },
+      },
+    )
+  }
+  if (types !== undefined && (!Array.isArray(types) || types.some((type) => typeof type !== 'string'))) {
+    throw new EskitError('INVALID_ARGUMENT', 'readAll: types must be an array of strings')
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
+  return typeof value
+}

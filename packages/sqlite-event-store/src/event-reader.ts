@@ -1,0 +1,99 @@
+import { EskitError, type StoredEvent } from '@eskit/core'
+import type BetterSqlite3 from 'better-sqlite3'
+import { EVENTS_TABLE, TYPE_INDEX } from './schema.js'
+
+/** A row of `events` as the read statements return it. */
+interface EventRow {
+  position: number
+  stream_id: string
+  stream_version: number
+  type: string
+  data: string
+  metadata: string | null
+  recorded_at: number
+}
+
+const COLUMNS = 'position, stream_id, stream_version, type, data, metadata, recorded_at'
+
+/**
+ * A type-filtered read first scans this many rows per wanted event in position order (cheap when
+ * most events match, which is the common case of a collector reading for all its projections),
+ * then finishes with the `(type, position)` index (cheap when few match). Either way a call reads
+ * at most `limit × SCAN_WINDOW` rows it does not return.
+ */
+const SCAN_WINDOW = 4
+
+/** Reads events with statements prepared once; rows become `StoredEvent`s with one parse each. */
+export interface EventReader {
+  readAll(after: number, limit: number, types: readonly string[] | undefined): StoredEvent[]
+  readStream(streamId: string): StoredEvent[]
+}
+
+/** Prepares the read statements on `db` (which must already hold the event log). */
+export function createEventReader(db: BetterSqlite3.Database): EventReader {
+  const prepare = (sql: string) => db.prepare<unknown[], EventRow>(sql).safeIntegers(false)
+  const all = prepare(`SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE position > ? ORDER BY position LIMIT ?`)
+  // NOT INDEXED keeps this a rowid range scan; json_each binds any list with one statement.
+  const typesInWindow = prepare(
+    `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} NOT INDEXED
+     WHERE position > ? AND position <= ? AND type IN (SELECT value FROM json_each(?))
+     ORDER BY position LIMIT ?`,
+  )
+  const typesByIndex = prepare(
+    `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} INDEXED BY ${TYPE_INDEX}
+     WHERE type IN (SELECT value FROM json_each(?)) AND position > ?
+     ORDER BY position LIMIT ?`,
+  )
+  const stream = prepare(`SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE stream_id = ? ORDER BY stream_version`)
+
+  const readTypes = (after: number, limit: number, types: readonly string[]): EventRow[] => {
+    if (types.length === 0) return []
+    const list = JSON.stringify(types)
+    const windowEnd = Math.min(after + limit * SCAN_WINDOW, Number.MAX_SAFE_INTEGER)
+    const rows = typesInWindow.all(after, windowEnd, list, limit)
+    if (rows.length === limit) return rows
+    // Continue after the last match, not after windowEnd: events committed by another process
+    // between the two statements may sit inside the window, and the index finds them there.
+    const last = rows.length > 0 ? (rows[rows.length - 1] as EventRow).position : after
+    const more = typesByIndex.all(list, last, limit - rows.length)
+    return rows.length === 0 ? more : rows.concat(more)
+  }
+
+  return {
+    readAll(after, limit, types) {
+      const rows = types === undefined ? all.all(after, limit) : readTypes(after, limit, types)
+      return toEvents(rows)
+    },
+    readStream(streamId) {
+      return toEvents(stream.all(streamId))
+    },
+  }
+}
+
+function toEvents(rows: EventRow[]): StoredEvent[] {
+  const events = new Array<StoredEvent>(rows.length)
+  let i = 0
+  try {
+    for (; i < rows.length; i++) {
+      const row = rows[i] as EventRow
+      const event: StoredEvent = {
+        position: row.position,
+        streamId: row.stream_id,
+        streamVersion: row.stream_version,
+        type: row.type,
+        data: JSON.parse(row.data),
+        recordedAt: new Date(row.recorded_at),
+      }
+      if (row.metadata !== null) event.metadata = JSON.parse(row.metadata)
+      events[i] = event
+    }
+  } catch (error) {
+    // The store only ever writes JSON.stringify output: text that does not parse was damaged.
+    const position = rows[i]?.position
+    throw new EskitError('CORRUPT', `the event at position ${position} is damaged: its data is not JSON`, {
+      cause: error,
+      details: { position },
+    })
+  }
+  return events
+}

@@ -1,0 +1,379 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import {
+  type AppendOptions,
+  type AppendResult,
+  assertStreamId,
+  type EncodedEvent,
+  EskitError,
+  type EventStore,
+  type ExpectedVersion,
+  encodeEvents,
+  type Logger,
+  type NewEvent,
+  type ReadAllOptions,
+  type StoredEvent,
+  silentLogger,
+  toEskitError,
+} from '@eskit/core'
+import Database from 'better-sqlite3'
+import { assertExpectedVersion, assertReadAllOptions } from './arguments.js'
+import { createEventReader } from './event-reader.js'
+import { EVENTS_TABLE, ensureSchema, inspectLog, SCHEMA_VERSION, verifyLog } from './schema.js'
+
+/** Options of {@link openSqliteEventStore} when eskit opens (and owns) the file. */
+export interface SqliteEventStorePathOptions {
+  /**
+   * The log file. Created with its parent directories when missing; an existing file must be an
+   * eskit event log (or empty), anything else is refused with `CORRUPT` and left untouched.
+   */
+  path: string
+  /** Receives a line when an `onAppend` listener throws, and when a log is created or migrated. */
+  logger?: Logger
+  /**
+   * `'FULL'` (default): every committed append survives a power cut or OS crash. `'NORMAL'`: faster
+   * commits; a process crash still loses nothing, but a power cut may lose the last appends.
+   */
+  synchronous?: 'FULL' | 'NORMAL'
+  /** How long a write waits for another process's write to finish before `BUSY`. Default 5000. */
+  busyTimeoutMs?: number
+}
+
+/** Options of {@link openSqliteEventStore} on a better-sqlite3 database the application owns. */
+export interface SqliteEventStoreDatabaseOptions {
+  /**
+   * An open better-sqlite3 database. The log's tables are created in it when missing; the
+   * application's own tables may live beside them. eskit does not change its pragmas (journal
+   * mode, synchronous, busy timeout) and does not close it on `close()`.
+   */
+  database: Database.Database
+  /** Receives a line when an `onAppend` listener throws, and when a log is created or migrated. */
+  logger?: Logger
+}
+
+/** Options of {@link openSqliteEventStore}: a file path, or a database the application owns. */
+export type SqliteEventStoreOptions = SqliteEventStorePathOptions | SqliteEventStoreDatabaseOptions
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+/**
+ * Opens the embedded event log: one SQLite file (WAL mode) holding every event, with gap-free
+ * global positions from 1, per-stream versions with optimistic concurrency, type-filtered reads
+ * done in SQL, and a stable log `id`. Several processes may append to the same file; each sees
+ * the others' events in `head()` and `readAll`. Implements {@link EventStore} from `@eskit/core`.
+ *
+ * Errors are `EskitError`s: `INVALID_EVENT`, `INVALID_ARGUMENT`, `CONCURRENCY` (nothing written),
+ * `CLOSED`, `CORRUPT` (not an eskit event log, or damaged: never overwritten), `READ_ONLY`, `BUSY`.
+ *
+ * @example
+ * ```ts
+ * import { openSqliteEventStore } from '@eskit/sqlite-event-store'
+ *
+ * const events = openSqliteEventStore({ path: 'data/events.db' })
+ * await events.append('pass-1', [{ type: 'PassIssued', data: { holder: 'Ada' } }], {
+ *   expectedVersion: 'no-stream',
+ * })
+ * const batch = await events.readAll({ after: 0, limit: 1000, types: ['PassIssued'] })
+ * await events.close()
+ * ```
+ */
+export function openSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  if (typeof options !== 'object' || options === null) {
+    throw new EskitError('INVALID_ARGUMENT', 'openSqliteEventStore needs { path } or { database }')
+  }
+  const logger = options.logger ?? silentLogger
+  if ('database' in options && options.database !== undefined) {
+    if ('path' in options && (options as { path?: unknown }).path !== undefined) {
+      throw new EskitError(
+        'INVALID_ARGUMENT',
+        'openSqliteEventStore takes { path } or { database }, not both',
+      )
+    }
+    const db = options.database
+    assertDatabase(db)
+    const location = db.name === ':memory:' || db.name === '' ? 'the given in-memory database' : db.name
+    const id = prepareLog(db, location, false, logger)
+    return createStore(db, { id, owned: false, logger })
+  }
+  return openPath(options as SqliteEventStorePathOptions, logger)
+}
+
+function openPath(options: SqliteEventStorePathOptions, logger: Logger): EventStore {
+  const { path: file } = options
+  if (typeof file !== 'string' || file.length === 0) {
+    throw new EskitError('INVALID_ARGUMENT', 'openSqliteEventStore: path must be a non-empty string', {
+      details: { path: file },
+    })
+  }
+  const synchronous = options.synchronous ?? 'FULL'
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      `synchronous must be 'FULL' or 'NORMAL', not ${String(synchronous)}`,
+      {
+        details: { synchronous },
+      },
+    )
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      `busyTimeoutMs must be an integer >= 0, not ${String(busyTimeoutMs)}`,
+      {
+        details: { busyTimeoutMs },
+      },
+    )
+  }
+  const memory = file === ':memory:'
+  if (!memory) prepareLocation(file)
+
+  let db: Database.Database
+  try {
+    db = new Database(file, { timeout: busyTimeoutMs })
+  } catch (error) {
+    throw toEskitError(error, `could not open the event log at ${file}`, { path: file })
+  }
+  try {
+    const id = prepareLog(db, file, true, logger, () => {
+      // WAL only once the file is known to be ours or empty: switching journal mode writes to it.
+      if (!memory) db.pragma('journal_mode = WAL')
+      db.pragma(`synchronous = ${synchronous}`)
+    })
+    return createStore(db, { id, owned: true, logger })
+  } catch (error) {
+    db.close()
+    throw toEskitError(error, `could not open the event log at ${file}`, { path: file })
+  }
+}
+
+/** Refuses a directory as the log path and creates missing parent directories. */
+function prepareLocation(file: string): void {
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(file, { throwIfNoEntry: false })
+  } catch (error) {
+    throw toEskitError(error, `could not look at ${file}`, { path: file })
+  }
+  if (stat !== undefined && !stat.isFile()) {
+    throw new EskitError('INVALID_ARGUMENT', `${file} is not a file: the event log path must name a file`, {
+      details: { path: file },
+    })
+  }
+  if (stat === undefined) {
+    try {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    } catch (error) {
+      throw toEskitError(error, `could not create the directory of ${file}`, { path: file })
+    }
+  }
+}
+
+/**
+ * Checks the database is an eskit event log or empty (without writing), runs `configure`, then
+ * creates or migrates the schema, and returns the log's id.
+ */
+function prepareLog(
+  db: Database.Database,
+  location: string,
+  exclusive: boolean,
+  logger: Logger,
+  configure?: () => void,
+): string {
+  const state = inspectLog(db, { exclusive, location })
+  try {
+    configure?.()
+  } catch (error) {
+    throw toEskitError(error, `could not configure the event log at ${location}`, { location })
+  }
+  if (state.kind === 'absent' || state.version < SCHEMA_VERSION) {
+    const created = ensureSchema(db, {
+      exclusive,
+      location,
+      setApplicationId: exclusive,
+      now: Date.now,
+      newId: () => globalThis.crypto.randomUUID(),
+    })
+    if (created) logger.info('created event log', { location })
+    else if (state.kind === 'log') {
+      logger.info('migrated event log', { location, from: state.version, to: SCHEMA_VERSION })
+    }
+  }
+  return verifyLog(db, location)
+}
+
+function assertDatabase(db: unknown): asserts db is Database.Database {
+  const candidate = db as Partial<Database.Database> | null
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.prepare !== 'function' ||
+    typeof candidate.transaction !== 'function' ||
+    typeof candidate.pragma !== 'function'
+  ) {
+    throw new EskitError('INVALID_ARGUMENT', 'database must be an open better-sqlite3 Database')
+  }
+  if (candidate.open === false) throw new EskitError('CLOSED', 'the given database is closed')
+}
+
+interface StoreContext {
+  id: string
+  /** Whether `close()` closes the database (true when eskit opened it from a path). */
+  owned: boolean
+  logger: Logger
+}
+
+function createStore(db: Database.Database, context: StoreContext): EventStore {
+  const { id, owned, logger } = context
+  const reader = createEventReader(db)
+  const currentVersion = db
+    .prepare<[string], number | null>(`SELECT max(stream_version) FROM ${EVENTS_TABLE} WHERE stream_id = ?`)
+    .pluck()
+    .safeIntegers(false)
+  const insert = db
+    .prepare(
+      `INSERT INTO ${EVENTS_TABLE} (stream_id, stream_version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    )
+    .safeIntegers(false)
+  const headQuery = db
+    .prepare<[], number>(`SELECT coalesce(max(position), 0) FROM ${EVENTS_TABLE}`)
+    .pluck()
+    .safeIntegers(false)
+
+  // One transaction for all events of an append: the version check and every insert commit
+  // together, or nothing does.
+  const appendInTransaction = db.transaction(
+    (
+      streamId: string,
+      encoded: EncodedEvent[],
+      expected: ExpectedVersion,
+      recordedAt: number,
+    ): AppendResult => {
+      const actual = currentVersion.get(streamId) ?? 0
+      const matches = expected === 'any' || (expected === 'no-stream' ? actual === 0 : expected === actual)
+      if (!matches) {
+        throw new EskitError(
+          'CONCURRENCY',
+          `stream ${JSON.stringify(streamId)} is at version ${actual}, expected ${String(expected)}`,
+          { details: { streamId, expected, actual } },
+        )
+      }
+      let version = actual
+      let position = 0
+      for (const event of encoded) {
+        version += 1
+        position = Number(
+          insert.run(streamId, version, event.type, event.data, event.metadata, recordedAt).lastInsertRowid,
+        )
+      }
+      return { position, streamVersion: version }
+    },
+  )
+
+  const listeners = new Set<(head: number) => void>()
+  let closed = false
+
+  const assertOpen = (): void => {
+    if (closed) throw new EskitError('CLOSED', 'the event store is closed')
+    if (!db.open) throw new EskitError('CLOSED', 'the database of the event store was closed')
+  }
+
+  const notify = (head: number): void => {
+    for (const listener of [...listeners]) {
+      try {
+        const returned: unknown = listener(head)
+        // An async listener's rejection would otherwise be an unhandled rejection.
+        if (returned instanceof Promise) {
+          returned.catch((error: unknown) => logListenerError(logger, error, head))
+        }
+      } catch (error) {
+        logListenerError(logger, error, head)
+      }
+    }
+  }
+
+  return {
+    id,
+    async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+      assertOpen()
+      assertStreamId(streamId)
+      const encoded = encodeEvents(events)
+      const expected = options?.expectedVersion ?? 'any'
+      assertExpectedVersion(expected)
+      if (db.inTransaction) {
+        // Inside the application's transaction the events would only be savepointed: listeners
+        // would hear of events that a later rollback removes.
+        throw new EskitError('INVALID_STATE', 'append cannot run inside an open transaction of the database')
+      }
+      let result: AppendResult
+      try {
+        result = appendInTransaction.immediate(streamId, encoded, expected, Date.now())
+      } catch (error) {
+        throw toEskitError(error, `could not append to stream ${JSON.stringify(streamId)}`, { streamId })
+      }
+      notify(result.position)
+      return result
+    },
+    async readAll(options: ReadAllOptions): Promise<StoredEvent[]> {
+      assertOpen()
+      assertReadAllOptions(options)
+      try {
+        return reader.readAll(options.after, options.limit, options.types)
+      } catch (error) {
+        throw toEskitError(error, 'could not read the event log')
+      }
+    },
+    async readStream(streamId: string): Promise<StoredEvent[]> {
+      assertOpen()
+      assertStreamId(streamId)
+      try {
+        return reader.readStream(streamId)
+      } catch (error) {
+        throw toEskitError(error, `could not read stream ${JSON.stringify(streamId)}`, { streamId })
+      }
+    },
+    async head(): Promise<number> {
+      assertOpen()
+      try {
+        return headQuery.get() ?? 0
+      } catch (error) {
+        throw toEskitError(error, 'could not read the head of the event log')
+      }
+    },
+    onAppend(listener: (head: number) => void): () => void {
+      assertOpen()
+      if (typeof listener !== 'function') {
+        throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
+      }
+      // Wrapped so the same function can subscribe twice and each unsubscribe removes one.
+      const entry = (head: number): void => listener(head)
+      listeners.add(entry)
+      return () => {
+        listeners.delete(entry)
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return
+      closed = true
+      listeners.clear()
+      if (owned && db.open) {
+        try {
+          db.close()
+        } catch (error) {
+          throw toEskitError(error, 'could not close the event log')
+        }
+      }
+    },
+  }
+}
+
+function logListenerError(logger: Logger, error: unknown, head: number): void {
+  try {
+    logger.error('onAppend listener threw', {
+      error: error instanceof Error ? error.message : String(error),
+      head,
+    })
+  } catch {
+    // A logger that throws must not turn a committed append into a failure.
+  }
+}
