@@ -109,13 +109,21 @@ export async function startServer(
           if ('closeAllConnections' in server) server.closeAllConnections()
         }, graceMs)
         force.unref()
+        // Keep-alive sockets with no request in flight would hold close() open until they time
+        // out: close them now, and each one as soon as its in-flight request has been answered.
+        const closeIdle = () => {
+          if ('closeIdleConnections' in server) server.closeIdleConnections()
+        }
+        const sweep = setInterval(closeIdle, 50)
+        sweep.unref()
         server.close(() => {
           clearTimeout(force)
+          clearInterval(sweep)
           resolve()
         })
-        // Keep-alive sockets with no request in flight would hold close() open.
-        if ('closeIdleConnections' in server) server.closeIdleConnections()
+        closeIdle()
       })
+      logger.info('http server closed; stopping the collector')
       await wired.close()
     })()
     return stopping
