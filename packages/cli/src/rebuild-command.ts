@@ -113,7 +113,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     throw new EskitError('NOT_FOUND', `projection directory ${dir} does not exist`, { details: { dir } })
   }
   const file = projectionFilePath(dir, name)
-  const base = { name, dir, interrupted: false }
+  const base = { name, dir }
   if (!isDirectoryOwned(dir)) {
     if (!fs.existsSync(file)) throw unknownProjection(dir, name, null)
     const present = [file, ...SQLITE_COMPANION_SUFFIXES.map((suffix) => `${file}${suffix}`)].filter((f) =>
@@ -128,6 +128,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         requestId: null,
         state: null,
         position: null,
+        interrupted: false,
         durationMs: performance.now() - started,
       }
     } catch (error) {
@@ -152,6 +153,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       ...requested,
       state: readRequestResult(dir, id)?.state ?? 'pending',
       position: null,
+      interrupted: false,
       durationMs: performance.now() - started,
     }
   }

@@ -153,9 +153,15 @@ export function renderStatus(report: StatusReport, c: Colors, now: Date = new Da
   if (report.projections.length === 0) {
     lines.push('no projection files')
   } else {
+    // Files normally share one log: name it once, and only list ids per file when they differ.
+    const logIds = new Set(report.projections.flatMap((p) => (p.logId === null ? [] : [p.logId])))
+    const oneLog = logIds.size <= 1
+    const [sharedLogId] = logIds
+    if (oneLog && sharedLogId !== undefined) lines.splice(2, 0, `event log id: ${sharedLogId}`)
     const header = report.owned
-      ? ['NAME', 'VERSION', 'STATE', 'POSITION', 'LAG', 'SIZE', 'BUILT', 'LOG ID']
-      : ['NAME', 'VERSION', 'POSITION', 'SIZE', 'BUILT', 'LOG ID']
+      ? ['NAME', 'VERSION', 'STATE', 'POSITION', 'LAG', 'SIZE', 'BUILT']
+      : ['NAME', 'VERSION', 'POSITION', 'SIZE', 'BUILT']
+    if (!oneLog) header.push('LOG ID')
     const rows: string[][] = []
     const notes = new Map<string, string[]>()
     for (const p of report.projections) {
@@ -165,9 +171,8 @@ export function renderStatus(report: StatusReport, c: Colors, now: Date = new Da
         p.position === null ? dash : formatCount(p.position),
         p.sizeBytes === null ? dash : formatBytes(p.sizeBytes),
         formatTimestamp(p.builtAt),
-        // the first 8 characters tell logs apart; --json has the whole id
-        p.logId === null ? dash : p.logId.slice(0, 8),
       ]
+      if (!oneLog) row.push(p.logId ?? dash)
       if (report.owned) {
         row.splice(2, 0, stateCell(p, c))
         row.splice(4, 0, p.runtime === null ? dash : formatCount(p.runtime.lag))
