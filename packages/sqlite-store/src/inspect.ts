@@ -67,48 +67,25 @@ const sizeOf = (file: string): number => {
 export function readProjectionFile(file: string): ProjectionFileInfo {
   const fileName = path.basename(file)
   const name = projectionNameOf(fileName) ?? fileName
-  const empty = { version: null, logId: null, position: null, formatVersion: null, builtAt: null }
+  const empty = EMPTY
   const header = readFileHeader(file)
   if (header.kind === 'missing') {
     throw new EskitError('NOT_FOUND', `projection file ${file} does not exist`, { details: { file } })
   }
   const sizeBytes = sizeOf(file) + sizeOf(`${file}-wal`)
   if (header.kind === 'not-sqlite') return { name, file, sizeBytes, ...empty, problem: header.reason }
-  let copyDir: string | null = null
-  let source = file
-  if (header.wal && !(fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`))) {
-    copyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-inspect-'))
-    source = path.join(copyDir, 'copy.db')
-    fs.copyFileSync(file, source)
-    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${source}-wal`)
-  }
+  // SQLite would create -wal/-shm beside a WAL-mode file read without them: read a copy instead
+  const direct = !header.wal || (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`))
   try {
-    const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 2000 })
-    try {
-      const metadata = readProjectionMetadata(db)
-      if (metadata.name !== name) {
-        return {
-          name,
-          file,
-          sizeBytes,
-          ...empty,
-          problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}`,
-        }
+    if (direct) {
+      try {
+        return describe(file, file, name, sizeBytes)
+      } catch (error) {
+        // left by a crash: a hot journal or a WAL to recover, which a read-only connection may not do
+        if (!/^SQLITE_READONLY/.test(String((error as { code?: unknown }).code))) throw error
       }
-      return {
-        name,
-        file,
-        sizeBytes,
-        version: metadata.version,
-        logId: metadata.logId,
-        position: metadata.position,
-        formatVersion: metadata.formatVersion,
-        builtAt: metadata.builtAt,
-        problem: null,
-      }
-    } finally {
-      db.close()
     }
+    return withCopy(file, (copy) => describe(copy, file, name, sizeBytes))
   } catch (error) {
     return {
       name,
@@ -117,8 +94,57 @@ export function readProjectionFile(file: string): ProjectionFileInfo {
       ...empty,
       problem: error instanceof Error ? error.message : String(error),
     }
+  }
+}
+
+const EMPTY = { version: null, logId: null, position: null, formatVersion: null, builtAt: null }
+
+function describe(source: string, file: string, name: string, sizeBytes: number): ProjectionFileInfo {
+  const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 2000 })
+  try {
+    const metadata = readProjectionMetadata(db)
+    if (metadata.name !== name) {
+      return {
+        name,
+        file,
+        sizeBytes,
+        ...EMPTY,
+        problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}`,
+      }
+    }
+    return {
+      name,
+      file,
+      sizeBytes,
+      version: metadata.version,
+      logId: metadata.logId,
+      position: metadata.position,
+      formatVersion: metadata.formatVersion,
+      builtAt: metadata.builtAt,
+      problem: null,
+    }
   } finally {
-    if (copyDir !== null) fs.rmSync(copyDir, { recursive: true, force: true })
+    db.close()
+  }
+}
+
+/**
+ * Runs `read` on a private copy of `file` and its journals, so recovery (rolling back a hot
+ * journal, replaying a WAL) happens in the copy and the original is left exactly as it is.
+ */
+function withCopy<T>(file: string, read: (copy: string) => T): T {
+  const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-inspect-'))
+  try {
+    const copy = path.join(copyDir, 'copy.db')
+    fs.copyFileSync(file, copy)
+    for (const suffix of ['-wal', '-journal']) {
+      if (fs.existsSync(`${file}${suffix}`)) fs.copyFileSync(`${file}${suffix}`, `${copy}${suffix}`)
+    }
+    // a writable connection on the copy performs any recovery the copy needs
+    new Database(copy, { fileMustExist: true }).close()
+    return read(copy)
+  } finally {
+    fs.rmSync(copyDir, { recursive: true, force: true })
   }
 }
 
