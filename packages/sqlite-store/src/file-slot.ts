@@ -72,8 +72,8 @@ export interface FileSlotOptions {
   readonly ensureSchema?: boolean
   /** An already open writer connection on `file` to use first (saves reopening a verified file). */
   readonly connection?: Database.Database
-  /** Called when the slot is closed by its owner (the Collector), after the connection closed. */
-  readonly onClose?: (slot: FileSlot) => void
+  /** Called when the slot is closed by its owner (the Collector), before the connection closes. */
+  readonly beforeClose?: (slot: FileSlot) => void
 }
 
 /**
@@ -377,9 +377,9 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
 
     async close() {
       if (closed) return
+      options.beforeClose?.(slot)
       slot.detach(mode === 'live')
       closed = true
-      options.onClose?.(slot)
     },
 
     detach(settle) {

@@ -36,6 +36,7 @@ export interface RequestResult {
 }
 
 const REQUEST_ID = /^[a-z0-9]{1,16}-[a-f0-9]{12}$/
+let sequence = Math.floor(Math.random() * 0x8000)
 
 /**
  * Asks the process that owns `dir` to rebuild one projection with no read downtime: writes
@@ -58,7 +59,9 @@ export function requestRebuild(dir: string, name: string): string {
     throw new EskitError('NOT_FOUND', `projection directory ${dir} does not exist`, { details: { dir } })
   }
   const layout = directoryLayout(dir)
-  const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`
+  // time, then a per-process counter: ids sort in request order, also within one millisecond
+  sequence = (sequence + 1) % 0x10000
+  const id = `${Date.now().toString(36)}-${sequence.toString(16).padStart(4, '0')}${randomBytes(4).toString('hex')}`
   const request: RebuildRequestFile = { type: 'rebuild', id, name, requestedAt: new Date().toISOString() }
   // Written under a dot name and renamed, so the owner never reads half a request.
   const temporary = path.join(layout.requests, `.${id}.tmp`)

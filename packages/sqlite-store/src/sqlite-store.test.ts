@@ -475,3 +475,30 @@ describe('sqliteStore: requests and status', () => {
     })
   })
 })
+
+describe('sqliteStore: under a collector', () => {
+  it('serves reads while running and leaves self-contained files after stop', async () => {
+    const { createCollector, createMemoryEventStore } = await import('@eskit/core')
+    const dir = tempDir()
+    const events = createMemoryEventStore({ id: LOG })
+    const collector = createCollector({ events, store: sqliteStore({ dir }), logger: recordingLogger() })
+    collector.add(rowsProjection('a')).add(rowsProjection('b'))
+    await collector.start()
+    const { position } = await events.append('s-1', [
+      { type: 'Odd', data: { n: 1 } },
+      { type: 'Even', data: { n: 2 } },
+    ])
+    await collector.waitFor(position)
+    expect(rowsOf(collector.reader<Database.Database>('a')).map((r) => r.value)).toEqual([
+      '1:{"n":1}',
+      '1:{"n":2}',
+    ])
+    await collector.stop()
+    await events.close()
+    expect(fs.readdirSync(dir).sort()).toEqual(['.eskit', 'a.db', 'b.db'])
+    for (const name of ['a', 'b']) {
+      expect(fs.readFileSync(path.join(dir, `${name}.db`))[18]).toBe(1)
+      expect(readProjectionFile(path.join(dir, `${name}.db`))).toMatchObject({ position: 2, problem: null })
+    }
+  })
+})

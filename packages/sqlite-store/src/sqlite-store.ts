@@ -225,9 +225,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         busyTimeoutMs,
         ensureSchema,
         ...(connection ? { connection } : {}),
-        onClose: (closedSlot) => {
+        beforeClose: (closing) => {
           const live = lives.get(name)
-          if (live?.slot === closedSlot) live.slot = null
+          if (live?.slot !== closing) return
+          live.slot = null
+          // no connection may stay on the file while it is settled for rest (WAL folded back in)
+          closeReader(live)
         },
       })
     const fresh = (): FileSlot => {
