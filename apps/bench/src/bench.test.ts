@@ -12,6 +12,7 @@ const TINY: BenchConfig = {
   liveAppends: 30,
   memoryEvents: 1_500,
   singleAppends: 50,
+  durableAppends: 20,
   batchedAppends: 300,
   peerEvents: 300,
   peerStreams: 30,

@@ -22,6 +22,8 @@ export interface BenchConfig {
   memoryEvents: number
   /** Case 6: events appended one per append, and in appends of `appendBatch`. */
   singleAppends: number
+  /** One-event appends with synchronous FULL: an fsync each, so fewer. */
+  durableAppends: number
   batchedAppends: number
   appendBatch: number
   /** Case 7: the peer's workload (Emmett appends and rebuilds at about 1–5k events/s). */
@@ -45,6 +47,7 @@ export const FULL: BenchConfig = {
   liveProjections: 5,
   memoryEvents: 1_000_000,
   singleAppends: 5_000,
+  durableAppends: 1_000,
   batchedAppends: 100_000,
   appendBatch: 100,
   peerEvents: 10_000,
@@ -66,6 +69,7 @@ export const QUICK: BenchConfig = {
   liveProjections: 5,
   memoryEvents: 6_000,
   singleAppends: 300,
+  durableAppends: 100,
   batchedAppends: 1_000,
   appendBatch: 100,
   peerEvents: 600,

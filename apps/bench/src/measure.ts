@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import { assertDigest, type ViewDigest, viewDigest } from './checksum.ts'
 import { openCollector } from './collector-run.ts'
 import type { BenchContext } from './context.ts'
-import { rawRebuild } from './raw.ts'
+import { type RawPragmas, rawRebuild } from './raw.ts'
 import type { ResultRow } from './report.ts'
 import { repeat, type Summary } from './stats.ts'
 
@@ -47,7 +47,32 @@ export function rateRow(
   return row
 }
 
-/** Times the raw baseline over a raw log, checking its result; returns the summary. */
+/** One timed raw rebuild over a raw log, its result checked; returns the milliseconds. */
+export function rawSample(
+  ctx: BenchContext,
+  label: string,
+  events: number,
+  expected: ViewDigest,
+  options: { streams?: number; pragmas?: RawPragmas } = {},
+): number {
+  const logFile = ctx.logs.raw(events, options.streams)
+  const dir = freshDir(ctx, label)
+  try {
+    const viewFile = path.join(dir, 'passes.db')
+    const ms = rawRebuild(logFile, viewFile, 1000, options.pragmas)
+    const db = new Database(viewFile, { readonly: true })
+    try {
+      assertDigest(label, viewDigest(db), expected)
+    } finally {
+      db.close()
+    }
+    return ms
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Times the raw baseline `repeats` times; returns the summary. */
 export async function measureRaw(
   ctx: BenchContext,
   label: string,
@@ -56,20 +81,9 @@ export async function measureRaw(
   repeats: number,
   streams?: number,
 ): Promise<Summary> {
-  const logFile = ctx.logs.raw(events, streams)
-  return repeat(repeats, async (attempt) => {
-    const dir = freshDir(ctx, `${label}-${attempt}`)
-    const viewFile = path.join(dir, 'passes.db')
-    const ms = rawRebuild(logFile, viewFile)
-    const db = new Database(viewFile, { readonly: true })
-    try {
-      assertDigest(label, viewDigest(db), expected)
-    } finally {
-      db.close()
-    }
-    fs.rmSync(dir, { recursive: true, force: true })
-    return ms
-  })
+  return repeat(repeats, async (attempt) =>
+    rawSample(ctx, `${label}-${attempt}`, events, expected, streams === undefined ? {} : { streams }),
+  )
 }
 
 /** One projection to check after a rebuild: its name and the table it writes. */
@@ -78,43 +92,53 @@ export interface Checked {
   table?: string
 }
 
+/** What a timed collector rebuild runs. */
+export interface CollectorRebuildOptions {
+  label: string
+  logFile: string
+  head: number
+  expected: ViewDigest
+  store: (dir: string) => ProjectionStore<any>
+  projections: () => Projection<any>[]
+  check: Checked[]
+}
+
 /**
- * Times a rebuild from an empty store: from opening the log and the store until every projection
- * has committed the log's head. The result of each `check`ed projection is compared before the
- * time counts.
+ * One timed rebuild from an empty store: from opening the log and the store until every
+ * projection has committed the log's head and is live. The result of each `check`ed projection
+ * is compared before the time counts. Returns the milliseconds.
  */
+export async function collectorRebuildSample(
+  ctx: BenchContext,
+  options: CollectorRebuildOptions,
+): Promise<number> {
+  const dir = freshDir(ctx, options.label)
+  const started = performance.now()
+  const run = openCollector(options.logFile, options.store(dir), options.projections())
+  try {
+    await run.collector.start()
+    await run.caughtUp(options.head)
+    const ms = performance.now() - started
+    for (const { name, table } of options.check) {
+      assertDigest(
+        `${options.label} ${name}`,
+        viewDigest(run.collector.reader<Database.Database>(name), table),
+        options.expected,
+      )
+    }
+    return ms
+  } finally {
+    await run.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Times a collector rebuild `repeats` times; returns the summary. */
 export async function measureCollectorRebuild(
   ctx: BenchContext,
-  options: {
-    label: string
-    logFile: string
-    head: number
-    expected: ViewDigest
-    repeats: number
-    store: (dir: string) => ProjectionStore<any>
-    projections: () => Projection<any>[]
-    check: Checked[]
-  },
+  options: CollectorRebuildOptions & { repeats: number },
 ): Promise<Summary> {
-  return repeat(options.repeats, async (attempt) => {
-    const dir = freshDir(ctx, `${options.label}-${attempt}`)
-    const started = performance.now()
-    const run = openCollector(options.logFile, options.store(dir), options.projections())
-    try {
-      await run.collector.start()
-      await run.caughtUp(options.head)
-      const ms = performance.now() - started
-      for (const { name, table } of options.check) {
-        assertDigest(
-          `${options.label} ${name}`,
-          viewDigest(run.collector.reader<Database.Database>(name), table),
-          options.expected,
-        )
-      }
-      return ms
-    } finally {
-      await run.close()
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-  })
+  return repeat(options.repeats, async (attempt) =>
+    collectorRebuildSample(ctx, { ...options, label: `${options.label}-${attempt}` }),
+  )
 }

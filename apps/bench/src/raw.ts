@@ -53,16 +53,35 @@ export function writeRawLog(file: string, events: number, streams: number = REFE
 }
 
 /**
+ * Pragmas of the raw rebuild: `live` = WAL + synchronous NORMAL (a file that serves while it is
+ * written); `build` = what a file built beside and discarded on a crash can afford (journal in
+ * memory, synchronous OFF, exclusive lock, 64 MB cache), as sqliteStore's build-beside does.
+ */
+export type RawPragmas = 'live' | 'build'
+
+/**
  * Rebuilds the `passes` view from a raw log into a new database file: read 1,000 events, parse
  * them, apply them with prepared statements and move a checkpoint, one transaction per batch.
  * Returns the milliseconds it took, file creation included.
  */
-export function rawRebuild(logFile: string, viewFile: string, batchSize = 1000): number {
+export function rawRebuild(
+  logFile: string,
+  viewFile: string,
+  batchSize = 1000,
+  pragmas: RawPragmas = 'live',
+): number {
   const started = performance.now()
   const log = new Database(logFile, { readonly: true })
   const view = new Database(viewFile)
   try {
-    tune(view)
+    if (pragmas === 'live') {
+      tune(view)
+    } else {
+      view.pragma('locking_mode = EXCLUSIVE')
+      view.pragma('journal_mode = MEMORY')
+      view.pragma('synchronous = OFF')
+      view.pragma('cache_size = -65536')
+    }
     view.exec(passesDdl())
     view.exec('create table checkpoint (position integer not null)')
     view.prepare('insert into checkpoint (position) values (0)').run()

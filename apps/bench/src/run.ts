@@ -18,11 +18,6 @@ interface CaseEntry {
  * as skipped with the reason instead of stopping the run.
  */
 export const CASES: readonly CaseEntry[] = [
-  {
-    id: 1,
-    title: '1 raw baseline',
-    load: async () => (await import('./cases/raw-baseline.ts')).rawBaselineCase,
-  },
   { id: 1, title: '1 rebuild', load: async () => (await import('./cases/rebuild.ts')).rebuildCase },
   {
     id: 6,

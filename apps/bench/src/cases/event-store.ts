@@ -55,7 +55,7 @@ async function readAll(store: EventStore, types?: readonly string[]): Promise<[n
  * rebuild rate of case 1.
  */
 export async function eventStoreCase(ctx: BenchContext): Promise<void> {
-  const { repeats, singleAppends, batchedAppends, appendBatch, events } = ctx.config
+  const { repeats, singleAppends, durableAppends, batchedAppends, appendBatch, events } = ctx.config
   const dir = freshDir(ctx, 'event-store')
   const file = (name: string) => {
     const f = path.join(dir, name)
@@ -67,7 +67,7 @@ export async function eventStoreCase(ctx: BenchContext): Promise<void> {
   // store's default) fsyncs every commit, so there the disk, not the code, sets the pace.
   for (const synchronous of ['FULL', 'NORMAL'] as const) {
     for (const [count, batch, label] of [
-      [singleAppends, 1, 'one event per append'],
+      [synchronous === 'FULL' ? durableAppends : singleAppends, 1, 'one event per append'],
       [batchedAppends, appendBatch, `${appendBatch} events per append`],
     ] as const) {
       ctx.log(`case ${CASE}: ${count} events, ${label}, synchronous ${synchronous}`)

@@ -1,18 +1,32 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import type { Projection, ProjectionStore } from '@eskit/core'
 import { sharedStore } from '@eskit/shared-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import type Database from 'better-sqlite3'
-import { assertDigest, viewDigest } from '../checksum.ts'
-import { openCollector } from '../collector-run.ts'
+import { assertDigest, type ViewDigest, viewDigest } from '../checksum.ts'
+import { type CollectorRun, openCollector } from '../collector-run.ts'
 import type { BenchContext } from '../context.ts'
 import { removeDatabase } from '../logs.ts'
-import { freshDir, measureCollectorRebuild } from '../measure.ts'
+import { freshDir } from '../measure.ts'
 import type { ResultRow } from '../report.ts'
-import { repeat, type Summary } from '../stats.ts'
+import { repeat, type Summary, summarize } from '../stats.ts'
 import { recommendedView } from '../views.ts'
 
 const CASE = '2 one of ten'
+
+function allRow(variant: string, all: Summary, projectionEvents: number): ResultRow {
+  return {
+    case: CASE,
+    variant,
+    min: all.min,
+    median: all.median,
+    unit: 'ms',
+    rate: (projectionEvents / all.median) * 1000,
+    rateUnit: 'projection-events/s',
+    samples: all.samples,
+  }
+}
 
 function ratioRow(variant: string, one: Summary, all: Summary, note: string): ResultRow {
   const ratio = one.median / all.median
@@ -32,6 +46,52 @@ function ratioRow(variant: string, one: Summary, all: Summary, note: string): Re
 }
 
 /**
+ * Builds all the projections from nothing (timed, `times` times, each in a fresh directory) and
+ * returns the timings with the last run's directory and, when `keepOpen`, its running collector.
+ */
+async function buildAll(
+  ctx: BenchContext,
+  options: {
+    label: string
+    times: number
+    logFile: string
+    head: number
+    expected: ViewDigest
+    store: (dir: string) => ProjectionStore<any>
+    projections: () => Projection<any>[]
+    check: { name: string; table?: string }[]
+    keepOpen: boolean
+  },
+): Promise<{ summary: Summary; dir: string; run?: CollectorRun }> {
+  const samples: number[] = []
+  let dir = ''
+  let kept: CollectorRun | undefined
+  for (let attempt = 0; attempt < options.times; attempt++) {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true })
+    dir = freshDir(ctx, `${options.label}-${attempt}`)
+    const started = performance.now()
+    const run = openCollector(options.logFile, options.store(dir), options.projections())
+    const last = attempt === options.times - 1
+    try {
+      await run.collector.start()
+      await run.caughtUp(options.head)
+      samples.push(performance.now() - started)
+      for (const { name, table } of options.check) {
+        assertDigest(
+          `${options.label} ${name}`,
+          viewDigest(run.collector.reader<Database.Database>(name), table),
+          options.expected,
+        )
+      }
+    } finally {
+      if (last && options.keepOpen) kept = run
+      else await run.close()
+    }
+  }
+  return { summary: summarize(samples), dir, ...(kept ? { run: kept } : {}) }
+}
+
+/**
  * Case 2: ten projections over the same log. Rebuilding all ten from nothing, against rebuilding
  * one: per-file by deleting its file and restarting; shared by `collector.rebuild(name)`.
  */
@@ -45,37 +105,24 @@ export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
   // Per-file: every projection writes table `passes` in its own file.
   ctx.log(`case ${CASE}: per-file, all ${count}`)
   const perFileProjections = () => names.map((name) => recommendedView(name))
-  const allPerFile = await measureCollectorRebuild(ctx, {
+  const perFile = await buildAll(ctx, {
     label: 'ten-files',
+    times: slowRepeats,
     logFile,
     head: events,
     expected,
-    repeats: slowRepeats,
     store: (dir) => sqliteStore({ dir }),
     projections: perFileProjections,
     check: names.map((name) => ({ name })),
+    keepOpen: false,
   })
-  ctx.add({
-    case: CASE,
-    variant: `sqliteStore: rebuild all ${count}`,
-    min: allPerFile.min,
-    median: allPerFile.median,
-    unit: 'ms',
-    rate: ((events * count) / allPerFile.median) * 1000,
-    rateUnit: 'projection-events/s',
-    samples: allPerFile.samples,
-  })
+  ctx.add(allRow(`sqliteStore: rebuild all ${count}`, perFile.summary, events * count))
 
   ctx.log(`case ${CASE}: per-file, delete one file and restart`)
-  const dir = freshDir(ctx, 'ten-files-kept')
-  const build = openCollector(logFile, sqliteStore({ dir }), perFileProjections())
-  await build.collector.start()
-  await build.caughtUp(events)
-  await build.close()
   const one = await repeat(repeats, async () => {
-    removeDatabase(path.join(dir, `${target}.db`))
+    removeDatabase(path.join(perFile.dir, `${target}.db`))
     const started = performance.now()
-    const run = openCollector(logFile, sqliteStore({ dir }), perFileProjections())
+    const run = openCollector(logFile, sqliteStore({ dir: perFile.dir }), perFileProjections())
     try {
       await run.collector.start()
       // Behaviour 5: the other nine serve at once from their files, their checkpoints not moved back.
@@ -98,46 +145,30 @@ export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
     ratioRow(
       `sqliteStore: delete ${target}.db, restart`,
       one,
-      allPerFile,
-      'time until that one is caught up',
+      perFile.summary,
+      'until that one is live again',
     ),
   )
-  fs.rmSync(dir, { recursive: true, force: true })
+  fs.rmSync(perFile.dir, { recursive: true, force: true })
 
   // Shared: one database, so each copy needs its own table.
   ctx.log(`case ${CASE}: shared, all ${count}`)
-  const sharedProjections = () => names.map((name) => recommendedView(name, name))
-  const allShared = await measureCollectorRebuild(ctx, {
+  const shared = await buildAll(ctx, {
     label: 'ten-shared',
+    times: slowRepeats,
     logFile,
     head: events,
     expected,
-    repeats: slowRepeats,
-    store: (d) => sharedStore({ path: path.join(d, 'shared.db') }),
-    projections: sharedProjections,
+    store: (dir) => sharedStore({ path: path.join(dir, 'shared.db') }),
+    projections: () => names.map((name) => recommendedView(name, name)),
     check: names.map((name) => ({ name, table: name })),
+    keepOpen: true,
   })
-  ctx.add({
-    case: CASE,
-    variant: `sharedStore: rebuild all ${count}`,
-    min: allShared.min,
-    median: allShared.median,
-    unit: 'ms',
-    rate: ((events * count) / allShared.median) * 1000,
-    rateUnit: 'projection-events/s',
-    samples: allShared.samples,
-  })
+  ctx.add(allRow(`sharedStore: rebuild all ${count}`, shared.summary, events * count))
 
   ctx.log(`case ${CASE}: shared, collector.rebuild(one)`)
-  const sharedDir = freshDir(ctx, 'ten-shared-kept')
-  const run = openCollector(
-    logFile,
-    sharedStore({ path: path.join(sharedDir, 'shared.db') }),
-    sharedProjections(),
-  )
+  const run = shared.run as CollectorRun
   try {
-    await run.collector.start()
-    await run.caughtUp(events)
     const oneShared = await repeat(repeats, async () => {
       const started = performance.now()
       await run.collector.rebuild(target)
@@ -154,12 +185,12 @@ export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
       ratioRow(
         `sharedStore: collector.rebuild('${target}')`,
         oneShared,
-        allShared,
+        shared.summary,
         'drops and rebuilds its tables',
       ),
     )
   } finally {
     await run.close()
-    fs.rmSync(sharedDir, { recursive: true, force: true })
+    fs.rmSync(shared.dir, { recursive: true, force: true })
   }
 }
