@@ -25,7 +25,7 @@ import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
  * ```
  */
 export interface ReaderSource {
-  reader<Conn = unknown>(name: string): Conn
+  reader(name: string): unknown
 }
 
 // Statements SQLite counts as read-only but that change the connection: a transaction left open
@@ -34,7 +34,7 @@ const CONNECTION_STATEMENT =
   /^\s*(begin|commit|end|rollback|savepoint|release|attach|detach|pragma|vacuum)\b/i
 
 function execute(source: ReaderSource, name: string, query: CompiledQuery): QueryResult<unknown> {
-  const connection = source.reader<SqliteConnection>(name)
+  const connection = source.reader(name) as SqliteConnection
   const { sql } = query
   if (CONNECTION_STATEMENT.test(sql)) throw refused(name, sql)
   try {

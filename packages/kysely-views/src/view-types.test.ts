@@ -3,7 +3,7 @@
  * a line marked as an error compiles. The declarations run nowhere; vitest only checks that the
  * file loads and that the `expectTypeOf` assertions (no-ops at run time) are reached.
  */
-import type { Collector, Projection, StoredEvent } from '@eskit/core'
+import type { Collector, Projection, ProjectionStore, StoredEvent } from '@eskit/core'
 import type Database from 'better-sqlite3'
 import type { InsertResult, Kysely, UpdateResult } from 'kysely'
 import { describe, expectTypeOf, test } from 'vitest'
@@ -90,6 +90,9 @@ function compileTimeOnly(collector: Collector) {
   passStatements.find()
 
   const reader = createReader(collector, passView)
+  // a projection store is a reader source too
+  createReader(collector.store, passView)
+  createReader({} as ProjectionStore<Database.Database>, passView)
   // @ts-expect-error readers are typed by the view's tables
   reader.selectFrom('scans')
   return reader
