@@ -21,7 +21,20 @@ const COLUMNS = 'position, stream_id, stream_version, type, data, metadata, reco
  * then finishes with the `(type, position)` index (cheap when few match). Either way a call reads
  * at most `limit × SCAN_WINDOW` rows it does not return.
  */
-const SCAN_WINDOW = 4
+export const SCAN_WINDOW = 4
+
+/** The read statements (exported for the query-plan tests). */
+export const READ_SQL = {
+  all: `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE position > ? ORDER BY position LIMIT ?`,
+  // NOT INDEXED keeps this a rowid range scan; json_each binds any list with one statement.
+  typesInWindow: `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} NOT INDEXED
+    WHERE position > ? AND position <= ? AND type IN (SELECT value FROM json_each(?))
+    ORDER BY position LIMIT ?`,
+  typesByIndex: `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} INDEXED BY ${TYPE_INDEX}
+    WHERE type IN (SELECT value FROM json_each(?)) AND position > ?
+    ORDER BY position LIMIT ?`,
+  stream: `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE stream_id = ? ORDER BY stream_version`,
+} as const
 
 /** Reads events with statements prepared once; rows become `StoredEvent`s with one parse each. */
 export interface EventReader {
@@ -32,19 +45,10 @@ export interface EventReader {
 /** Prepares the read statements on `db` (which must already hold the event log). */
 export function createEventReader(db: BetterSqlite3.Database): EventReader {
   const prepare = (sql: string) => db.prepare<unknown[], EventRow>(sql).safeIntegers(false)
-  const all = prepare(`SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE position > ? ORDER BY position LIMIT ?`)
-  // NOT INDEXED keeps this a rowid range scan; json_each binds any list with one statement.
-  const typesInWindow = prepare(
-    `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} NOT INDEXED
-     WHERE position > ? AND position <= ? AND type IN (SELECT value FROM json_each(?))
-     ORDER BY position LIMIT ?`,
-  )
-  const typesByIndex = prepare(
-    `SELECT ${COLUMNS} FROM ${EVENTS_TABLE} INDEXED BY ${TYPE_INDEX}
-     WHERE type IN (SELECT value FROM json_each(?)) AND position > ?
-     ORDER BY position LIMIT ?`,
-  )
-  const stream = prepare(`SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE stream_id = ? ORDER BY stream_version`)
+  const all = prepare(READ_SQL.all)
+  const typesInWindow = prepare(READ_SQL.typesInWindow)
+  const typesByIndex = prepare(READ_SQL.typesByIndex)
+  const stream = prepare(READ_SQL.stream)
 
   const readTypes = (after: number, limit: number, types: readonly string[]): EventRow[] => {
     if (types.length === 0) return []

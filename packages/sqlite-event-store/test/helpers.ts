@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { LogFields, Logger } from '@eskit/core'
+import Database from 'better-sqlite3'
+import { afterEach } from 'vitest'
+
+/** Returns a function that makes a fresh temp directory, removed after the running test. */
+export function useTempDirs(): () => string {
+  const made: string[] = []
+  afterEach(() => {
+    for (const dir of made.splice(0)) {
+      fs.chmodSync(dir, 0o700)
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  return () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
+    made.push(dir)
+    return dir
+  }
+}
+
+/** Every row of the log's tables, read through a separate read-only connection. */
+export interface LogDump {
+  events: unknown[]
+  meta: unknown[]
+  schema: unknown[]
+}
+
+/** Reads what the log file holds (including uncommitted-to-main WAL content), independently of the store. */
+export function dumpLog(file: string): LogDump {
+  const db = new Database(file, { readonly: true, fileMustExist: true })
+  try {
+    return {
+      events: db.prepare('SELECT * FROM events ORDER BY position').all(),
+      meta: db.prepare('SELECT * FROM eskit_event_log ORDER BY key').all(),
+      schema: db.prepare('SELECT * FROM eskit_event_log_schema ORDER BY version').all(),
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/** Name, size and SHA-256 of every file in `dir`: equal snapshots mean nothing was written. */
+export function snapshotDir(dir: string): Record<string, string> {
+  const result: Record<string, string> = {}
+  for (const name of fs.readdirSync(dir).sort()) {
+    const content = fs.readFileSync(path.join(dir, name))
+    result[name] = `${content.length}:${createHash('sha256').update(content).digest('hex')}`
+  }
+  return result
+}
+
+/** A logger that keeps its lines, for assertions. */
+export function recordingLogger(): Logger & {
+  lines: Array<{ level: string; message: string; fields?: LogFields }>
+} {
+  const lines: Array<{ level: string; message: string; fields?: LogFields }> = []
+  const record =
+    (level: string) =>
+    (message: string, fields?: LogFields): void => {
+      lines.push(fields === undefined ? { level, message } : { level, message, fields })
+    }
+  return { lines, debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') }
+}
+
+/** The built package, which child processes import (the test task builds the package first). */
+export const DIST_ENTRY = path.resolve(import.meta.dirname, '..', 'dist', 'index.mjs')
+
+/** Throws a clear error when the package has not been built (child processes need `dist/`). */
+export function assertBuilt(): void {
+  if (!fs.existsSync(DIST_ENTRY)) {
+    throw new Error(`${DIST_ENTRY} is missing: run the package build before the process tests`)
+  }
+}
+
+/** Awaits `promise` and returns what it rejected with (fails when it resolves). */
+export async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<any> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise)
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection, but it resolved')
+}
