@@ -60,7 +60,7 @@ describe('commands and read-your-writes queries', () => {
     expect(log.body.scans).toEqual([
       expect.objectContaining({
         position: scanned.body.position,
-        pass_id: 'p-1',
+        passId: 'p-1',
         gate: 'north',
         result: 'accepted',
       }),
@@ -93,12 +93,12 @@ describe('commands and read-your-writes queries', () => {
     expect(stats.body.days).toEqual([
       {
         day: '2026-03-01',
-        service_id: 'pool',
+        serviceId: 'pool',
         issued: 0,
         scans: 2,
         accepted: 1,
         denied: 1,
-        unique_passes: 1,
+        uniquePasses: 1,
       },
     ])
     const service = await t.call('GET', '/services/pool?consistent=1')

@@ -280,7 +280,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const rows = await select.orderBy('position', 'desc').limit(query.limit).execute()
     const last = rows.at(-1)
     return c.json({
-      scans: rows,
+      scans: rows.map(scanJson),
       ...(rows.length === query.limit && last !== undefined ? { nextBefore: last.position } : {}),
     })
   }
@@ -310,7 +310,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         sql<number>`coalesce(sum(denied), 0)`.as('denied'),
       ])
       .executeTakeFirstOrThrow()
-    return c.json({ days, totals })
+    return c.json({ days: days.map(dayJson), totals })
   })
 
   app.notFound((c) =>
@@ -386,5 +386,45 @@ function passJson(row: {
     deniedScans: row.denied_scans,
     lastScanAt: row.last_scan_at,
     lastGate: row.last_gate,
+  }
+}
+
+function scanJson(row: {
+  position: number
+  pass_id: string
+  service_id: string
+  gate: string
+  at: string
+  result: 'accepted' | 'denied'
+  reason: string | null
+}) {
+  return {
+    position: row.position,
+    passId: row.pass_id,
+    serviceId: row.service_id,
+    gate: row.gate,
+    at: row.at,
+    result: row.result,
+    reason: row.reason,
+  }
+}
+
+function dayJson(row: {
+  day: string
+  service_id: string
+  issued: number
+  scans: number
+  accepted: number
+  denied: number
+  unique_passes: number
+}) {
+  return {
+    day: row.day,
+    serviceId: row.service_id,
+    issued: row.issued,
+    scans: row.scans,
+    accepted: row.accepted,
+    denied: row.denied,
+    uniquePasses: row.unique_passes,
   }
 }

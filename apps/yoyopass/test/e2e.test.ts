@@ -76,7 +76,7 @@ describe('yoyopass over HTTP (real process)', () => {
     expect(pass.body).toMatchObject({ passId: 'p-1', scans: 1, lastGate: 'north', status: 'active' })
     const log = await http(url, 'GET', '/scans?consistent=true')
     expect(log.body.scans).toEqual([
-      expect.objectContaining({ position: 3, pass_id: 'p-1', result: 'accepted' }),
+      expect.objectContaining({ position: 3, passId: 'p-1', result: 'accepted' }),
     ])
     const consistentHeader = await fetch(`${url}/services/pool`, { headers: { 'x-consistent': 'true' } })
     expect(await consistentHeader.json()).toMatchObject({ passesIssued: 1, scans: 1 })
