@@ -502,3 +502,40 @@ describe('sqliteStore: under a collector', () => {
     }
   })
 })
+
+describe('sqliteStore: corruption found while running', () => {
+  it('a batch that hits a damaged page fails with CORRUPT; the slot reports lost; reopening moves the file aside', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'passes.db')
+    const scanAll = rowsProjection('passes', '1', {
+      apply: (_events, db) => {
+        db.prepare('select count(*), sum(length(value)) from rows').get()
+      },
+    })
+    const first = await openStore(dir)
+    const slot = await first.store.openSlot(scanAll)
+    await slot.initialize({ version: '1', logId: LOG })
+    const many = storedEvents(3000).map((e) => ({ ...e, data: { n: e.position, pad: 'p'.repeat(200) } }))
+    await slot.commit({ from: 0, to: 3000, events: many })
+    await first.store.close()
+    // damage pages in the middle of the rows table; page 1 (schema) and the metadata pages stay intact
+    const bytes = fs.readFileSync(file)
+    const pageSize = bytes.readUInt16BE(16)
+    for (let page = 20; page < 40; page++) bytes.fill(0xee, page * pageSize, (page + 1) * pageSize)
+    fs.writeFileSync(file, bytes)
+
+    const { store, logger } = await openStore(dir)
+    const damaged = await store.openSlot(scanAll)
+    expect(await damaged.state()).toMatchObject({ position: 3000 }) // the cheap checks pass
+    const error = await caught(damaged.commit({ from: 3000, to: 3001, events: storedEvents(1, 3000) }))
+    expect(isEskitError(error, 'CORRUPT')).toBe(true)
+    expect(damaged.check?.()).toBe('lost')
+    await damaged.close()
+    const reopened = await store.openSlot(scanAll)
+    expect(await reopened.state()).toBeNull()
+    expect(fs.readdirSync(directoryLayout(dir).quarantine)).toHaveLength(1)
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.fields?.reason)).toEqual([
+      expect.stringMatching(/integrity check failed/),
+    ])
+  })
+})

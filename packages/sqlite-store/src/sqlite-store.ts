@@ -226,6 +226,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         ensureSchema,
         ...(connection ? { connection } : {}),
         beforeClose: (closing) => {
+          if (closing.suspect) suspects.add(name)
           const live = lives.get(name)
           if (live?.slot !== closing) return
           live.slot = null
@@ -445,6 +446,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       const live = liveOf(projection.name)
       if (live.slot) {
         // the previous slot of this name is replaced (the collector reopens a lost file)
+        if (live.slot.suspect) suspects.add(projection.name)
         live.slot.retire()
         live.slot = null
       }
