@@ -88,6 +88,32 @@ export function assertSetupTouchedNothingElse(
 }
 
 /**
+ * Throws `SCHEMA_CONFLICT` when setup created an index or trigger on a table that is not among
+ * the tables it created itself: that would change another projection's (or the application's)
+ * table, and tie this projection to it. Views may read any table.
+ *
+ * @example
+ * ```ts
+ * assertAttachedToOwnTables('b', created, ownerOf)
+ * ```
+ */
+export function assertAttachedToOwnTables(
+  projection: string,
+  created: readonly SchemaObject[],
+  ownerOf: OwnerLookup,
+): void {
+  const own = new Set(
+    created.filter((object) => object.type === 'table').map((object) => objectKey(object.name)),
+  )
+  for (const object of created) {
+    if (object.type !== 'index' && object.type !== 'trigger') continue
+    if (own.has(objectKey(object.tableName))) continue
+    const table = { type: 'table' as const, name: object.tableName }
+    throw schemaConflict(projection, table, ownerOf(table), `adds ${object.type} "${object.name}" to`)
+  }
+}
+
+/**
  * The `SCHEMA_CONFLICT` error naming both parties.
  *
  * @example

@@ -369,6 +369,46 @@ describe('sharedStore: table ownership', () => {
     ])
   })
 
+  it('refuses a setup that adds an index or trigger to a table it does not own', async () => {
+    const file = path.join(dir, 'app.db')
+    const app = new Database(file)
+    app.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)')
+    app.close()
+    const store = await openStore(file)
+    await ready(store, passProjection('a'))
+    const cases: Array<[string, string, string | null]> = [
+      ['CREATE INDEX IF NOT EXISTS by_scans ON passes (scans)', 'passes', 'a'],
+      ['CREATE INDEX users_by_email ON users (email)', 'users', null],
+      [
+        'CREATE TABLE mine (x); CREATE TRIGGER t AFTER INSERT ON passes BEGIN INSERT INTO mine VALUES (1); END',
+        'passes',
+        'a',
+      ],
+    ]
+    for (const [ddl, table, owner] of cases) {
+      const slot = await store.openSlot({
+        name: 'intruder',
+        version: '1',
+        setup: (db) => {
+          db.exec(ddl)
+        },
+        apply: () => {},
+      })
+      const error = await rejection(slot.initialize({ version: '1', logId: 'log-1' }))
+      expect(error.code).toBe('SCHEMA_CONFLICT')
+      expect(error.details).toMatchObject({ name: 'intruder', object: table, owner })
+      await slot.close()
+    }
+    const names = store
+      .reader('a')
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE name NOT LIKE '%eskit%' AND name NOT LIKE 'sqlite%' ORDER BY name`,
+      )
+      .pluck()
+      .all()
+    expect(names).toEqual(['passes', 'passes_by_holder', 'users'])
+  })
+
   it('aborts a batch that writes to another projection’s table', async () => {
     const store = await openStore()
     const a = await ready(store, passProjection('a'))

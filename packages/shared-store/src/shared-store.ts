@@ -35,6 +35,7 @@ import {
 } from './schema-objects.js'
 import { createSerialQueue } from './serial-queue.js'
 import {
+  assertAttachedToOwnTables,
   assertNoClaimConflicts,
   assertSetupTouchedNothingElse,
   dryRunSetup,
@@ -154,11 +155,13 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
               guard.protect(row.name, row.projection)
           }
         }
+        // close() may have been called while this open was under way
+        if (phase !== 'opening') throw new EskitError('CLOSED', 'the shared store was closed while opening')
         phase = 'open'
         logger.debug('shared-store: opened', { path: config.path ?? db.name, logId: context.logId })
       } catch (error) {
         releaseAll()
-        phase = 'new'
+        if (phase === 'opening') phase = 'new'
         throw toEskitError(error, 'could not open the shared store', { path: config.path ?? db?.name })
       }
     },
@@ -279,6 +282,7 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
           assertSetupTouchedNothingElse(name, before, after, ownerOf)
           const known = new Set(before.map((object) => `${object.type}:${objectKey(object.name)}`))
           const created = after.filter((object) => !known.has(`${object.type}:${objectKey(object.name)}`))
+          assertAttachedToOwnTables(name, created, ownerOf)
           for (const object of created) sql.insertOwned.run(object.name, object.type, object.tableName, name)
           sql.resetState.run(name, init.version, init.logId, new Date().toISOString())
           if (guard) {
