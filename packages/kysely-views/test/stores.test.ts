@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import {
   type Collector,
@@ -10,6 +11,7 @@ import {
 } from '@eskit/core'
 import { sharedStore } from '@eskit/shared-store'
 import { sqliteStore } from '@eskit/sqlite-store'
+import Database from 'better-sqlite3'
 import { type Kysely, sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { createReader, defineStatements, defineView, type Params } from '../src/index.js'
@@ -128,6 +130,7 @@ function useCollectors(make: (dir: string) => ProjectionStore<any>) {
   })
 
   return {
+    dir: () => dir,
     collect(events: EventStore, options: { batchSize?: number; onError?: 'retry' | 'skip' | 'stop' } = {}) {
       const collector = createCollector({
         events,
@@ -146,7 +149,7 @@ function useCollectors(make: (dir: string) => ProjectionStore<any>) {
 }
 
 describe.each(stores)('views on $label', ({ make }) => {
-  const { collect, stop } = useCollectors(make)
+  const { collect, stop, dir: tempDirOf } = useCollectors(make)
 
   test('builds views of both styles, follows live appends, serves typed readers', async () => {
     const events = createMemoryEventStore()
@@ -246,6 +249,43 @@ describe.each(stores)('views on $label', ({ make }) => {
       expectedPasses(committed),
     )
     expect(collector.status().find((s) => s.name === 'holders.count')?.position).toBe(head)
+  })
+
+  test('a failing migration leaves no half-created schema and fails only that view', async () => {
+    const broken = defineView<PassTables, PassEvent>({
+      name: 'passes.broken',
+      version: '1',
+      migrations: [...passMigrations, () => sql`create index passes_by_nothing on passes (no_such_column)`],
+      on: { PassIssued: (e) => passStatements.issue({ id: e.data.passId, holder: e.data.holder }) },
+    })
+    const events = createMemoryEventStore()
+    const head = await appendPasses(events, 0, 30)
+    const collector = collect(events, { onError: 'stop' }).add(broken).add(holderView)
+    await collector.start()
+    await collector.waitFor(head, { projections: ['holders.count'], timeoutMs: 10_000 })
+    await expect(
+      collector.waitFor(head, { projections: ['passes.broken'], timeoutMs: 5_000 }),
+    ).rejects.toMatchObject({
+      code: 'FAILED',
+    })
+    const status = collector.status().find((s) => s.name === 'passes.broken')
+    expect(status?.state).toBe('failed')
+    expect(status?.error?.message).toContain('view "passes.broken": migration 2 failed')
+    expect(status?.error?.message).toContain('no_such_column')
+    await stop(collector)
+
+    // no database file the store wrote has the first migration's table
+    const dir = tempDirOf()
+    const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.db'))
+    expect(files.length).toBeGreaterThan(0)
+    for (const file of files) {
+      const db = new Database(path.join(dir, file), { readonly: true })
+      const tables = db
+        .prepare("select name from sqlite_master where name in ('passes', 'passes_by_nothing')")
+        .all()
+      db.close()
+      expect(tables).toEqual([])
+    }
   })
 
   test('a schema change rebuilds the view without a version bump, and the reader follows it', async () => {
