@@ -8,11 +8,19 @@ const here = new URL('..', import.meta.url).pathname
 const resultsDir = join(here, 'results')
 const target = join(here, '..', '..', 'docs', 'reliability.md')
 
-const files = existsSync(resultsDir) ? readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort() : []
+const files = existsSync(resultsDir)
+  ? readdirSync(resultsDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : []
 const rows: ReliabilityRow[] = []
 const recorded: string[] = []
 for (const file of files) {
-  const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8')) as { recordedAt: string; node: string; rows: ReliabilityRow[] }
+  const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8')) as {
+    recordedAt: string
+    node: string
+    rows: ReliabilityRow[]
+  }
   rows.push(...data.rows)
   recorded.push(`${file.replace('.json', '')}: ${data.recordedAt} (Node ${data.node})`)
 }
@@ -27,7 +35,11 @@ const inputs = rows.filter((r) => r.area === 'input')
 const sum = (list: ReliabilityRow[], key: 'tried' | 'held') => list.reduce((n, r) => n + r[key], 0)
 
 const table = (list: ReliabilityRow[]) =>
-  ['| case | tried | held | detail |', '|---|---:|---:|---|', ...list.map((r) => `| ${r.case} | ${r.tried} | ${r.held} | ${r.detail.replaceAll('|', '\\|')} |`)].join('\n')
+  [
+    '| case | tried | held | detail |',
+    '|---|---:|---:|---|',
+    ...list.map((r) => `| ${r.case} | ${r.tried} | ${r.held} | ${r.detail.replaceAll('|', '\\|')} |`),
+  ].join('\n')
 
 const text = `# Reliability
 

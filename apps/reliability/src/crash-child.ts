@@ -17,21 +17,37 @@ const events = openSqliteEventStore({ path: join(dir, 'events.db') })
 const collector = createCollector({
   events,
   store: sqliteStore({ dir: join(dir, 'projections') }),
-  batchSize: 1 + random.int(0, 3) * 100,
+  batchSize: 1 + random.int(0, 4) * 50,
   retry: { initialDelayMs: 10, maxDelayMs: 100 },
 })
 for (const projection of workloadProjections(mirrorVersion)) collector.add(projection)
+// Events appended while no collector ran (as by another process): the collector starts behind.
+const types = ['Opened', 'Deposited', 'Withdrawn', 'Noted'] as const
+const randomEvent = () => {
+  const type = types[random.int(0, types.length - 1)] ?? 'Noted'
+  return { type, data: { amount: random.int(1, 100), note: 'x'.repeat(random.int(0, 40)) } }
+}
+if (random.next() < 0.6) {
+  const burst = random.int(100, 3000)
+  for (let i = 0; i < burst; i += 100) {
+    await events.append(`account-${random.int(1, 50)}`, Array.from({ length: 100 }, randomEvent))
+  }
+}
+say('phase starting')
 await collector.start()
 say('started')
+// Tell the parent what the projections were doing, so each kill can be classified.
+setInterval(() => {
+  const states = new Set(collector.status().map((s) => s.state))
+  say(
+    `phase ${states.has('rebuilding') ? 'rebuilding' : states.has('catching-up') ? 'catching-up' : states.has('failed') ? 'failed' : 'live'}`,
+  )
+}, 15)
 
-const types = ['Opened', 'Deposited', 'Withdrawn', 'Noted'] as const
 for (;;) {
   const stream = `account-${random.int(1, 50)}`
   const count = random.int(1, 5)
-  const batch = Array.from({ length: count }, () => {
-    const type = types[random.int(0, types.length - 1)] ?? 'Noted'
-    return { type, data: { amount: random.int(1, 100), note: 'x'.repeat(random.int(0, 40)) } }
-  })
+  const batch = Array.from({ length: count }, randomEvent)
   const { position } = await events.append(stream, batch)
   say(`ack ${position}`)
   // Sometimes ask for a rebuild, so kills also land during builds and swaps.

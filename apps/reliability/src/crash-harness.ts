@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCollector, type EventStore } from '@eskit/core'
@@ -19,6 +19,8 @@ export interface TrialResult {
   killAfterMs: number
   /** Whether the child had finished `start()` when it was killed. */
   started: boolean
+  /** What the projections were doing when the kill landed (last report of the child, ≤ 15 ms old). */
+  phase: string
   acknowledged: number
   head: number
   /** Acknowledged appends missing from the log after the kill (must be 0). */
@@ -55,14 +57,18 @@ export async function runCrashTrials(options: CrashRunOptions): Promise<TrialRes
       const started = Date.now()
       const seed = random.int(1, 2 ** 31 - 1)
       const mirrorVersion = String(random.int(1, 3))
-      const killAfterMs = random.int(150, 1200)
-      const run = await runAndKill(dir, seed, mirrorVersion, killAfterMs)
+      // Early kills count from the moment the child starts its collector (start-up, catch-up,
+      // builds); late ones from the spawn (mostly live, appending, rebuilding on request).
+      const early = random.next() < 0.5
+      const killAfterMs = early ? random.int(0, 120) : random.int(100, 1200)
+      const run = await runAndKill(dir, seed, mirrorVersion, killAfterMs, early)
       const check = await verify(dir, mirrorVersion, run.acknowledged)
       const result: TrialResult = {
         trial,
         seed,
         killAfterMs,
         started: run.started,
+        phase: run.phase,
         acknowledged: run.acknowledged.length,
         head: check.head,
         lostEvents: check.lostEvents,
@@ -78,12 +84,23 @@ export async function runCrashTrials(options: CrashRunOptions): Promise<TrialRes
   return results
 }
 
-async function runAndKill(dir: string, seed: number, mirrorVersion: string, killAfterMs: number) {
+async function runAndKill(
+  dir: string,
+  seed: number,
+  mirrorVersion: string,
+  killAfterMs: number,
+  early: boolean,
+) {
   const child = spawn(process.execPath, [CHILD, dir, String(seed), mirrorVersion], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const acknowledged: number[] = []
   let started = false
+  let phase = 'booting'
+  let markStarting: () => void = () => {}
+  const starting = new Promise<void>((resolve) => {
+    markStarting = resolve
+  })
   let stderr = ''
   let buffered = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -92,20 +109,25 @@ async function runAndKill(dir: string, seed: number, mirrorVersion: string, kill
     buffered = lines.pop() ?? ''
     for (const line of lines) {
       if (line === 'started') started = true
-      else if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
+      else if (line.startsWith('phase ')) {
+        phase = line.slice(6)
+        if (phase === 'starting') markStarting()
+      } else if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
     }
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const early = await Promise.race([exited, sleep(killAfterMs).then(() => 'kill' as const)])
-  if (early !== 'kill') throw new Error(`crash child exited on its own (code ${early}): ${stderr}`)
+  if (early) await Promise.race([starting, exited, sleep(15_000)])
+  const outcome = await Promise.race([exited, sleep(killAfterMs).then(() => 'kill' as const)])
+  if (outcome !== 'kill') throw new Error(`crash child exited on its own (code ${outcome}): ${stderr}`)
   await kill(child, exited)
   // Lines written before the kill may still sit in the pipe.
   await sleep(20)
-  for (const line of buffered.split('\n')) if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
-  return { acknowledged, started }
+  for (const line of buffered.split('\n'))
+    if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
+  return { acknowledged, started, phase }
 }
 
 async function kill(child: ChildProcess, exited: Promise<unknown>) {
@@ -118,14 +140,20 @@ async function verify(dir: string, mirrorVersion: string, acknowledged: number[]
   try {
     const head = await events.head()
     const lostEvents = await countLost(events, acknowledged)
-    const restarted = await buildAndDump(events, join(dir, 'projections'), mirrorVersion, head)
+    // Recover a byte copy of the killed directory, so the original stays as the kill left it and
+    // the next child starts behind the log: later kills then land during catch-up too.
     const freshDir = mkdtempSync(join(tmpdir(), 'eskit-fresh-'))
+    const recoveredDir = `${freshDir}-recovered`
     try {
+      if (existsSync(join(dir, 'projections')))
+        cpSync(join(dir, 'projections'), recoveredDir, { recursive: true })
+      const restarted = await buildAndDump(events, recoveredDir, mirrorVersion, head)
       const fresh = await buildAndDump(events, freshDir, mirrorVersion, head)
       const divergent = [...fresh.keys()].filter((name) => fresh.get(name) !== restarted.get(name))
       return { head, lostEvents, divergent }
     } finally {
       rmSync(freshDir, { recursive: true, force: true })
+      rmSync(recoveredDir, { recursive: true, force: true })
     }
   } finally {
     await events.close()

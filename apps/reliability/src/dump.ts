@@ -16,7 +16,10 @@ export function dumpProjection(db: Database.Database): { text: string; sha256: s
   const out: Record<string, unknown[]> = {}
   let rows = 0
   for (const table of tables) {
-    const data = db.prepare(`select * from "${table.replaceAll('"', '""')}" order by 1, 2`).raw().all()
+    const data = db
+      .prepare(`select * from "${table.replaceAll('"', '""')}" order by 1, 2`)
+      .raw()
+      .all()
     out[table] = data
     rows += data.length
   }

@@ -1,11 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Collector, createCollector, type CollectorConfig, type Logger, type Projection } from '@eskit/core'
+import {
+  type Collector,
+  type CollectorConfig,
+  createCollector,
+  type Logger,
+  type Projection,
+} from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
-import BetterSqlite3 from 'better-sqlite3'
 import type Database from 'better-sqlite3'
+import BetterSqlite3 from 'better-sqlite3'
 import { dumpProjection } from './dump.ts'
 import { createRandom } from './random.ts'
 
@@ -17,7 +23,10 @@ export interface LogLine {
 }
 
 /** A logger that keeps every line, so tests can assert on what an operator would read. */
-export function captureLogger(): Logger & { lines: LogLine[]; find(level: LogLine['level'], text: string): LogLine[] } {
+export function captureLogger(): Logger & {
+  lines: LogLine[]
+  find(level: LogLine['level'], text: string): LogLine[]
+} {
   const lines: LogLine[] = []
   const at =
     (level: LogLine['level']) =>
@@ -122,7 +131,11 @@ export async function freshDumps(ws: Workspace, projections: Projection<Database
 }
 
 /** Polls `check` until it is true (or fails after `timeoutMs`). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+) {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)

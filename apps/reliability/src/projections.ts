@@ -19,7 +19,8 @@ export const eventLog: Projection<Db> = {
   },
   apply(events, db) {
     const insert = db.prepare('insert into log values (?, ?, ?, ?, ?)')
-    for (const e of events) insert.run(e.position, e.streamId, e.streamVersion, e.type, JSON.stringify(e.data))
+    for (const e of events)
+      insert.run(e.position, e.streamId, e.streamVersion, e.type, JSON.stringify(e.data))
   },
 }
 
@@ -43,7 +44,9 @@ export const balances: Projection<Db> = {
   version: '1',
   eventTypes: ['Deposited', 'Withdrawn'],
   setup(db) {
-    db.exec('create table balances (stream_id text primary key, balance integer not null, moves integer not null)')
+    db.exec(
+      'create table balances (stream_id text primary key, balance integer not null, moves integer not null)',
+    )
   },
   apply(events, db) {
     const upsert = db.prepare(`insert into balances values (?, ?, 1)
@@ -65,7 +68,9 @@ export function mirror(version: string): Projection<Db> {
     version,
     eventTypes: ['Opened', 'Noted'],
     setup(db) {
-      db.exec('create table notes (position integer primary key, stream_id text not null, type text not null)')
+      db.exec(
+        'create table notes (position integer primary key, stream_id text not null, type text not null)',
+      )
     },
     async apply(events, db) {
       await Promise.resolve()

@@ -25,6 +25,8 @@ export function recordResults(file: string, rows: ReliabilityRow[], extra: Recor
 }
 
 /** Reads a results file written by {@link recordResults}. */
-export function readResults(file: string): { recordedAt: string; rows: ReliabilityRow[] } & Record<string, unknown> {
+export function readResults(
+  file: string,
+): { recordedAt: string; rows: ReliabilityRow[] } & Record<string, unknown> {
   return JSON.parse(readFileSync(join(RESULTS, `${file}.json`), 'utf8'))
 }

@@ -26,18 +26,38 @@ const projectionNamed = (name: string): Projection<Db> => ({
 })
 
 describe('projection names (property-based)', () => {
-  it('refuses every invalid name with INVALID_NAME before any file is touched', { timeout: 60_000 }, async () => {
+  it('refuses every invalid name with INVALID_NAME before any file is touched', {
+    timeout: 60_000,
+  }, async () => {
     ws = createWorkspace()
     const hostile = fc.oneof(
       fc.string({ maxLength: 200 }),
-      fc.constantFrom('', '.', '..', '../x', 'a/b', 'a\\b', '.hidden', 'x'.repeat(129), 'nul\0byte', 'sp ace', 'é'),
-      fc.string({ unit: fc.constantFrom('a', '.', '/', '\\', '-', '_', '\0', ' ', ':', '*', '?') , maxLength: 20 }),
+      fc.constantFrom(
+        '',
+        '.',
+        '..',
+        '../x',
+        'a/b',
+        'a\\b',
+        '.hidden',
+        'x'.repeat(129),
+        'nul\0byte',
+        'sp ace',
+        'é',
+      ),
+      fc.string({
+        unit: fc.constantFrom('a', '.', '/', '\\', '-', '_', '\0', ' ', ':', '*', '?'),
+        maxLength: 20,
+      }),
     )
     let tried = 0
     await fc.assert(
       fc.asyncProperty(hostile, async (name) => {
         tried++
-        const collector = createCollector({ events: ws!.events, store: sqliteStore({ dir: ws!.projectionsDir }) })
+        const collector = createCollector({
+          events: ws!.events,
+          store: sqliteStore({ dir: ws!.projectionsDir }),
+        })
         const valid = NAME.test(name)
         expect(isValidProjectionName(name)).toBe(valid)
         if (valid) {
@@ -77,7 +97,9 @@ const poison = fc.oneof(
 )
 
 describe('events (property-based)', () => {
-  it('appends JSON values faithfully and refuses unserialisable ones with INVALID_EVENT, writing nothing', { timeout: 60_000 }, async () => {
+  it('appends JSON values faithfully and refuses unserialisable ones with INVALID_EVENT, writing nothing', {
+    timeout: 60_000,
+  }, async () => {
     ws = createWorkspace()
     let good = 0
     let bad = 0
@@ -97,7 +119,10 @@ describe('events (property-based)', () => {
             good++
           } else {
             const error = await ws!.events
-              .append('fuzz', [{ type: 'Ok', data: 1 }, { type, data: { nested: [data, injected] } }])
+              .append('fuzz', [
+                { type: 'Ok', data: 1 },
+                { type, data: { nested: [data, injected] } },
+              ])
               .catch((e: unknown) => e)
             expect(isEskitError(error, 'INVALID_EVENT')).toBe(true)
             expect(await ws!.events.head()).toBe(head)
@@ -108,15 +133,35 @@ describe('events (property-based)', () => {
       { numRuns: 300 },
     )
     // Structural garbage.
-    for (const garbage of [null, 42, 'x', [], [null], [{}], [{ type: '' , data: 1 }], [{ type: 5, data: 1 }], [{ type: 'T' }]]) {
+    for (const garbage of [
+      null,
+      42,
+      'x',
+      [],
+      [null],
+      [{}],
+      [{ type: '', data: 1 }],
+      [{ type: 5, data: 1 }],
+      [{ type: 'T' }],
+    ]) {
       const error = await ws.events.append('fuzz', garbage as never).catch((e: unknown) => e)
       expect(isEskitError(error, 'INVALID_EVENT')).toBe(true)
       bad++
     }
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
-    expect(isEskitError(await ws.events.append('fuzz', [{ type: 'T', data: cyclic }]).catch((e: unknown) => e), 'INVALID_EVENT')).toBe(true)
-    expect(isEskitError(await ws.events.append('', [{ type: 'T', data: 1 }]).catch((e: unknown) => e), 'INVALID_EVENT')).toBe(true)
+    expect(
+      isEskitError(
+        await ws.events.append('fuzz', [{ type: 'T', data: cyclic }]).catch((e: unknown) => e),
+        'INVALID_EVENT',
+      ),
+    ).toBe(true)
+    expect(
+      isEskitError(
+        await ws.events.append('', [{ type: 'T', data: 1 }]).catch((e: unknown) => e),
+        'INVALID_EVENT',
+      ),
+    ).toBe(true)
     bad += 2
     rows.push({
       area: 'input',
@@ -127,7 +172,9 @@ describe('events (property-based)', () => {
     })
   })
 
-  it('carries a huge payload and unknown event types through to the projections', { timeout: 60_000 }, async () => {
+  it('carries a huge payload and unknown event types through to the projections', {
+    timeout: 60_000,
+  }, async () => {
     ws = createWorkspace()
     const big = { blob: 'x'.repeat(4 * 1024 * 1024), list: Array.from({ length: 10_000 }, (_, i) => i) }
     const { position } = await ws.events.append('big', [{ type: 'Huge', data: big }])
