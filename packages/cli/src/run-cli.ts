@@ -20,10 +20,9 @@ Exit codes:
 /** Error codes that mean the command line itself is wrong. */
 const USAGE_CODES: ReadonlySet<string> = new Set(['INVALID_NAME', 'INVALID_ARGUMENT'])
 
+// Not commander's .env(): it reads process.env, and runCli takes its environment from io.env.
 const dirOption = (): Option =>
-  new Option('--dir <dir>', 'the projection directory (sqliteStore({ dir }))')
-    .env('ESKIT_DIR')
-    .makeOptionMandatory()
+  new Option('--dir <dir>', 'the projection directory (sqliteStore({ dir })); default $ESKIT_DIR')
 
 const jsonOption = (): Option => new Option('--json', 'print the result as JSON on stdout')
 
@@ -80,7 +79,6 @@ async function runRebuild(
 ): Promise<ExitCode> {
   const { io, out } = context
   const progress = createProgress(io.stderr, { label: `rebuilding ${name}`, unit: 'events' })
-  let sawProgress = false
   try {
     const outcome = await rebuildProjection({
       dir: options.dir,
@@ -94,7 +92,6 @@ async function runRebuild(
       },
       onProgress(update) {
         if (update.target <= 0) return
-        sawProgress = true
         progress.update({
           value: update.position,
           total: update.target,
@@ -102,7 +99,8 @@ async function runRebuild(
         })
       },
     })
-    if (outcome.state === 'done' && sawProgress && outcome.position !== null) {
+    // A fast rebuild can end before the owner publishes any progress: show the bar complete anyway.
+    if (outcome.state === 'done' && outcome.position !== null) {
       progress.update({ value: outcome.position, total: outcome.position, detail: 'swapped in' })
     }
     progress.stop()
@@ -189,6 +187,18 @@ function buildProgram(context: CommandContext, setExitCode: (code: ExitCode) => 
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
+    .hook('preAction', (_program, command) => {
+      if (!command.options.some((option) => option.long === '--dir')) return
+      if (command.getOptionValue('dir') !== undefined) return
+      const fromEnv = io.env.ESKIT_DIR
+      if (fromEnv !== undefined && fromEnv !== '') command.setOptionValueWithSource('dir', fromEnv, 'env')
+      else {
+        command.error("error: required option '--dir <dir>' not specified (or set ESKIT_DIR)", {
+          code: 'commander.missingMandatoryOptionValue',
+          exitCode: EXIT_CODES.usage,
+        })
+      }
+    })
 
   program
     .command('status')

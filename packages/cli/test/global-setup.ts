@@ -8,6 +8,7 @@ function newestSource(folder: string): number {
   let newest = 0
   for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
     const full = path.join(folder, entry.name)
+    if (entry.name.endsWith('.test.ts')) continue
     newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : fs.statSync(full).mtimeMs)
   }
   return newest
