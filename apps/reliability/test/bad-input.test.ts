@@ -21,7 +21,9 @@ const NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/
 const projectionNamed = (name: string): Projection<Db> => ({
   name,
   version: '1',
-  setup: (db) => db.exec('create table t (x)'),
+  setup: (db) => {
+    db.exec('create table t (x)')
+  },
   apply: () => {},
 })
 
@@ -179,7 +181,7 @@ describe('events (property-based)', () => {
     const big = { blob: 'x'.repeat(4 * 1024 * 1024), list: Array.from({ length: 10_000 }, (_, i) => i) }
     const { position } = await ws.events.append('big', [{ type: 'Huge', data: big }])
     const [stored] = await ws.events.readAll({ after: position - 1, limit: 1 })
-    expect((stored?.data as typeof big).blob.length).toBe(big.blob.length)
+    expect((stored!.data as typeof big).blob.length).toBe(big.blob.length)
     await ws.events.append('x', [{ type: 'NobodyKnowsThis', data: { a: 1 } }])
     const head = await ws.append(20)
     const onlyUnknown: Projection<Db> = { ...projectionNamed('only.unknown'), eventTypes: ['NeverAppended'] }

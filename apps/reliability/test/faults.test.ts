@@ -43,7 +43,9 @@ function fault(name: string, detail: string, body: () => Promise<void>, timeout 
 const poisoned: Projection<Db> = {
   name: 'faulty.poisoned',
   version: '1',
-  setup: (db) => db.exec('create table seen (position integer primary key)'),
+  setup: (db) => {
+    db.exec('create table seen (position integer primary key)')
+  },
   apply(events, db) {
     const insert = db.prepare('insert into seen values (?)')
     for (const e of events) {
@@ -53,7 +55,7 @@ const poisoned: Projection<Db> = {
   },
 }
 
-const seenPositions = (ws: Workspace, collector: ReturnType<Workspace['collector']>) =>
+const seenPositions = (collector: ReturnType<Workspace['collector']>) =>
   collector
     .reader<Db>(poisoned.name)
     .prepare('select position from seen order by 1')
@@ -88,8 +90,8 @@ describe('a projection that throws on one event', () => {
         expect(logger.find('error', poisoned.name).length).toBeGreaterThan(0)
         if (policy === 'skip') {
           await collector.waitFor(head, { projections: [poisoned.name] })
-          expect(seenPositions(ws, collector)).toHaveLength(head - 1)
-          expect(seenPositions(ws, collector)).not.toContain(poison)
+          expect(seenPositions(collector)).toHaveLength(head - 1)
+          expect(seenPositions(collector)).not.toContain(poison)
           const parked = await collector.parked(poisoned.name)
           expect(parked.map((p) => p.position)).toEqual([poison])
           expect(parked[0]?.event.data).toMatchObject({ poison: true })
@@ -98,7 +100,7 @@ describe('a projection that throws on one event', () => {
           expect(failed?.state).toBe('failed')
           expect(failed?.position).toBe(poison - 1)
           expect(failed?.error?.position).toBe(poison)
-          expect(seenPositions(ws, collector)).toHaveLength(poison - 1)
+          expect(seenPositions(collector)).toHaveLength(poison - 1)
           if (policy === 'retry') {
             await eventually(
               () => (collector.status().find((s) => s.name === poisoned.name)?.error?.attempts ?? 0) >= 3,
