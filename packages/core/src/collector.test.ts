@@ -301,6 +301,25 @@ describe('live', () => {
     expect(collector.status().map((s) => s.position)).toEqual([30, 30])
   })
 
+  it('a group behind stops at the next group up, so the two merge and share reads', async () => {
+    const events = recording(createMemoryEventStore())
+    const state = createMemoryStoreState()
+    await appendMany(events, 5)
+    const first = make({ events, store: memoryStore({ state }) }).collector.add(rowsProjection('q'))
+    await first.start()
+    await first.waitFor(5)
+    await first.stop()
+    await appendMany(events, 25)
+    events.reads.length = 0
+    const { collector } = make({ events, store: memoryStore({ state }), batchSize: 10 })
+    collector.add(rowsProjection('p')).add(rowsProjection('q'))
+    await collector.start()
+    await collector.waitFor(30)
+    expect(events.reads.map((read) => read.after)).toEqual([0, 5, 15, 25])
+    expect(rows(collector, 'p')).toEqual(range(1, 30))
+    expect(rows(collector, 'q')).toEqual(range(1, 30))
+  })
+
   it('reads everything once when one projection of the group wants every type', async () => {
     const events = recording(createMemoryEventStore())
     await appendMany(events, 12)

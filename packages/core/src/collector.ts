@@ -654,8 +654,11 @@ export function createCollector(config: CollectorConfig): Collector {
     await afterCommit(entry, headBefore, full)
   }
 
-  /** One read for every unit at `from` (behaviour 12), then one commit per unit. */
-  const runGroup = async (group: readonly Entry[], from: number): Promise<void> => {
+  /**
+   * One read for every unit at `from` (behaviour 12), then one commit per unit. With `next` (the
+   * position of the next group up), the group stops there, so the two merge and share reads.
+   */
+  const runGroup = async (group: readonly Entry[], from: number, next: number | undefined): Promise<void> => {
     const headBefore = await events.head()
     lastHead = Math.max(lastHead, headBefore)
     let types: string[] | undefined
@@ -667,18 +670,24 @@ export function createCollector(config: CollectorConfig): Collector {
     const batch = await events.readAll(
       types === undefined ? { after: from, limit: batchSize } : { after: from, limit: batchSize, types },
     )
-    const full = batch.length >= batchSize
+    let full = batch.length >= batchSize
     const last = batch[batch.length - 1]
-    const to = full && last ? last.position : Math.max(headBefore, last?.position ?? from)
+    let to = full && last ? last.position : Math.max(headBefore, last?.position ?? from)
     if (to <= from) return
+    let shared: readonly StoredEvent[] = batch
+    if (next !== undefined && to > next) {
+      to = next
+      shared = batch.filter((event) => event.position <= next)
+      full = true // stopped short on purpose: not caught up
+    }
     for (const entry of group) {
       if (stopping()) return
       if (!active(entry, Date.now()) || unitPosition(entry) !== from) continue
       const wanted = entry.types
       const subset =
         wanted === null || (types !== undefined && wanted.size === types.length)
-          ? batch
-          : batch.filter((event) => wanted.has(event.type))
+          ? shared
+          : shared.filter((event) => wanted.has(event.type))
       await advance(entry, from, to, subset, headBefore, full)
     }
   }
@@ -728,10 +737,16 @@ export function createCollector(config: CollectorConfig): Collector {
       else groups.set(position, [entry])
     }
     const positions = [...groups.keys()].sort((a, b) => a - b)
-    for (const position of positions) {
+    // units that reached the next group's position join it in this same pass
+    let carried: Entry[] = []
+    for (let i = 0; i < positions.length; i++) {
       if (stopping()) break
-      await runGroup(groups.get(position) ?? [], position)
+      const position = positions[i] as number
+      const next = positions[i + 1]
+      const group = [...carried, ...(groups.get(position) ?? [])]
+      await runGroup(group, position, next)
       worked = true
+      carried = group.filter((entry) => active(entry, Date.now()) && unitPosition(entry) === next)
     }
     return worked
   }
