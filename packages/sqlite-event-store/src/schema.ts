@@ -1,4 +1,4 @@
-import { EskitError, toEskitError } from '@eskit/core'
+import { EskitError, sqliteErrorCode, toEskitError } from '@eskit/core'
 import type BetterSqlite3 from 'better-sqlite3'
 
 /** Table holding the log's identity (`id`, `created_at`) as key/value rows. */
@@ -221,7 +221,12 @@ function readSchemaVersion(db: BetterSqlite3.Database, location: string): number
 // SQLITE_NOTADB / SQLITE_CORRUPT become CORRUPT through the shared mapping; a busy or read-only
 // location keeps its own code so the caller can tell "wait" and "permissions" from "damaged".
 function corrupt(error: unknown, location: string): EskitError {
-  return toEskitError(error, `${location} is not a readable eskit event log (not SQLite, or damaged)`, {
-    location,
-  })
+  const code = sqliteErrorCode(error)
+  const message =
+    code === 'CORRUPT'
+      ? `${location} is not a readable eskit event log (not SQLite, or damaged)`
+      : code === 'READ_ONLY'
+        ? `cannot use the event log at ${location}: the location is read-only or not permitted`
+        : `could not read the event log schema of ${location}`
+  return toEskitError(error, message, { location })
 }

@@ -1,3 +1,4 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -84,4 +85,71 @@ export async function rejection(promise: Promise<unknown> | (() => unknown)): Pr
     return error
   }
   throw new Error('expected a rejection, but it resolved')
+}
+
+/** One JSON line a worker printed. */
+export type WorkerLine = Record<string, any>
+
+/** A running `test/fixtures/worker.mjs`, with the lines it printed so far. */
+export interface Worker {
+  readonly child: ChildProcess
+  readonly lines: WorkerLine[]
+  /** Resolves with the first printed line for which `match` is true (rejects if the worker exits first). */
+  waitFor(match: (line: WorkerLine) => boolean): Promise<WorkerLine>
+  /** Resolves with the exit code (or signal) once the worker ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>
+}
+
+const WORKER = path.resolve(import.meta.dirname, 'fixtures', 'worker.mjs')
+
+/** Starts the worker script in a real child process (Node 24, importing the built package). */
+export function startWorker(args: string[], options: { unprivileged?: boolean } = {}): Worker {
+  const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'] }
+  // As root, permissions do not apply: the read-only tests run the worker as "nobody" instead.
+  if (options.unprivileged && process.getuid?.() === 0)
+    Object.assign(spawnOptions, { uid: 65534, gid: 65534 })
+  const child = spawn(process.execPath, [WORKER, ...args], spawnOptions)
+  const lines: WorkerLine[] = []
+  const waiters: Array<{ match: (line: WorkerLine) => boolean; resolve: (line: WorkerLine) => void }> = []
+  let stderr = ''
+  let buffered = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString()
+    let newline = buffered.indexOf('\n')
+    while (newline >= 0) {
+      const line = JSON.parse(buffered.slice(0, newline)) as WorkerLine
+      buffered = buffered.slice(newline + 1)
+      lines.push(line)
+      for (const waiter of [...waiters]) {
+        if (waiter.match(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1)
+          waiter.resolve(line)
+        }
+      }
+      newline = buffered.indexOf('\n')
+    }
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve) => {
+      child.on('close', (code, signal) => resolve({ code, signal, stderr }))
+    },
+  )
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(match) {
+      const seen = lines.find(match)
+      if (seen) return Promise.resolve(seen)
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve })
+        void exited.then(({ code, signal, stderr: err }) =>
+          reject(new Error(`worker ended (${code ?? signal}) before the awaited line; stderr: ${err}`)),
+        )
+      })
+    },
+  }
 }
