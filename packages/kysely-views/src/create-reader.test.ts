@@ -95,6 +95,19 @@ describe('createReader', () => {
     expect(chunks).toEqual([[{ id: 'p1' }], [{ id: 'p2' }]])
   })
 
+  test('introspection and raw sql with parameters work through a reader', async () => {
+    const reader = createReader(files.source, view)
+    const tables = await reader.introspection.getTables()
+    expect(tables.map((table) => [table.name, table.columns.map((column) => column.name)])).toEqual([
+      ['passes', ['id', 'holder', 'scans', 'last_at']],
+    ])
+    const { sql } = await import('kysely')
+    const counted = await sql<{
+      n: number
+    }>`select count(*) as n from passes where holder like ${'Ada%'}`.execute(reader)
+    expect(counted.rows).toEqual([{ n: 2 }])
+  })
+
   test('refuses writes, transaction and connection statements with READ_ONLY, changing nothing', async () => {
     // the same connection the store writes with: the reader must refuse on its own
     const writable: ReaderSource = { reader: () => a.db }
