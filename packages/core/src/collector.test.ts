@@ -539,6 +539,76 @@ describe('failures', () => {
     expect(logger.has('warn', 'projection data was lost')).toBe(true)
   })
 
+  it('an event log that fails to answer is logged and retried; the collector carries on', async () => {
+    const inner = createMemoryEventStore()
+    let broken = 0
+    const events: EventStore = {
+      id: inner.id,
+      append: (streamId, batch, options) => inner.append(streamId, batch, options),
+      readAll: (options) => inner.readAll(options),
+      readStream: (streamId) => inner.readStream(streamId),
+      head: async () => {
+        if (broken > 0) {
+          broken -= 1
+          throw new EskitError('BUSY', 'log busy')
+        }
+        return inner.head()
+      },
+      onAppend: (listener) => inner.onAppend(listener),
+      close: () => inner.close(),
+    }
+    const { collector, logger } = make({ events })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    broken = 3
+    await appendMany(inner, 4)
+    await collector.waitFor(4)
+    expect(rows(collector, 'p')).toEqual([1, 2, 3, 4])
+    expect(
+      logger.lines.filter((line) => line.message === 'collector could not read the event log').length,
+    ).toBe(3)
+  })
+
+  it('a swap that fails is retried; the old data serves meanwhile', async () => {
+    const inner = memoryStore()
+    let swapFailures = 1
+    const store: ProjectionStore<MemoryConnection> = {
+      ...inner,
+      open: (context) => inner.open(context),
+      openSlot: (projection) => inner.openSlot(projection),
+      reader: (name) => inner.reader(name),
+      close: () => inner.close(),
+      async beginBuild(projection) {
+        const build = await (inner.beginBuild as NonNullable<typeof inner.beginBuild>)(projection)
+        const swap = build.swap.bind(build)
+        return Object.assign(build, {
+          swap: async () => {
+            if (swapFailures-- > 0) throw new EskitError('IO', 'swap failed')
+            return swap()
+          },
+        })
+      },
+    }
+    const events = createMemoryEventStore()
+    const state = inner.state
+    await appendMany(events, 6)
+    const first = make({ events, store: memoryStore({ state }) }).collector.add(rowsProjection('p'))
+    await first.start()
+    await first.waitFor(6)
+    await first.stop()
+    const { collector } = make({ events, store })
+    collector.add(rowsProjection('p', { version: '2' }))
+    const errors: ErrorInfo[] = []
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('error', (info) => errors.push(info))
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    await collector.start()
+    await eventually(() => rebuilt.length === 1, 'the swap')
+    expect(errors.map((e) => e.error.message)).toEqual(['swap failed'])
+    expect(rebuilt[0]).toMatchObject({ version: '2', swapped: true, position: 6 })
+    expect(state.projections.get('p')?.state).toMatchObject({ version: '2', position: 6 })
+  })
+
   it('a throwing listener is logged and the others still hear the event', async () => {
     const { collector, events, logger } = make()
     collector.add(rowsProjection('p'))
