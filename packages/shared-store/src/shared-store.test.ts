@@ -459,6 +459,20 @@ describe('sharedStore: table ownership', () => {
     expect(rows(store.reader('a'), 'passes')).toEqual([])
   })
 
+  it('puts the write guards on only once a second projection shares the database', async () => {
+    const db = new Database(path.join(dir, 'app.db'))
+    toClose.push(db)
+    const store = sharedStore({ database: db })
+    toClose.push(store)
+    await store.open(context)
+    const guards = () =>
+      db.prepare(`SELECT tbl_name FROM temp.sqlite_master WHERE type = 'trigger' ORDER BY 1`).pluck().all()
+    await ready(store, passProjection('a'))
+    expect(guards()).toEqual([])
+    await ready(store, passProjection('b', { table: 'b_passes' }))
+    expect(guards()).toEqual(['b_passes', 'b_passes', 'b_passes', 'passes', 'passes', 'passes'])
+  })
+
   it('lets writes through when guardWrites is off (documented trade-off)', async () => {
     const store = await openStore(undefined, { guardWrites: false })
     await ready(store, passProjection('a'))

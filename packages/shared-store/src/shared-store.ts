@@ -50,8 +50,8 @@ export interface SharedStoreCommonOptions {
   logger?: Logger
   /**
    * Abort any statement by which a projection writes to another projection's table (TEMP
-   * triggers on this connection; see the README). Default `true`; `false` saves one trigger
-   * check per written row.
+   * triggers on this connection, installed once a second projection shares the database; see
+   * the README). Default `true`; `false` saves one trigger check per written row.
    */
   guardWrites?: boolean
   /** How long a write waits for a lock held by another connection (the application's). Default 5000 ms. */
@@ -118,6 +118,20 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
     return { db, sql }
   }
 
+  // Guards cost a trigger check per written row, and with a single projection there is nobody
+  // to collide with: they go on once a second projection shares the database.
+  let guardsActive = false
+  const activateGuards = (statements: Statements, conn: Database.Database, including?: string): void => {
+    if (!guard || guardsActive) return
+    const others = (statements.countOthers.get(including ?? '') as { n: number }).n
+    if (others + (including === undefined ? 0 : 1) < 2) return
+    const tables = ordinaryTables(conn)
+    for (const row of statements.allOwned.all() as OwnedObjectRow[]) {
+      if (row.type === 'table' && tables.has(objectKey(row.name))) guard.protect(row.name, row.projection)
+    }
+    guardsActive = true
+  }
+
   const ownerLookup =
     (statements: Statements): OwnerLookup =>
     (object) =>
@@ -149,11 +163,7 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
         sql = prepareStatements(conn)
         if (config.guardWrites) {
           guard = createWriteGuard(conn)
-          const tables = ordinaryTables(conn)
-          for (const row of sql.allOwned.all() as OwnedObjectRow[]) {
-            if (row.type === 'table' && tables.has(objectKey(row.name)))
-              guard.protect(row.name, row.projection)
-          }
+          activateGuards(sql, conn)
         }
         // close() may have been called while this open was under way
         if (phase !== 'opening') throw new EskitError('CLOSED', 'the shared store was closed while opening')
@@ -211,6 +221,7 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
       }
     }
     guard = undefined
+    guardsActive = false
     if (db && config.path !== undefined && db.open) db.close()
     db = undefined
     sql = undefined
@@ -265,6 +276,7 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
         const wanted = await dryRunSetup(projection, logger)
         if (wanted) assertNoClaimConflicts(name, wanted, listSchemaObjects(db), ownerOf)
         this.#check()
+        activateGuards(sql, db, name)
         const kind = begin(db)
         try {
           dropOwnedObjects(db, sql.ownedBy.all(name) as OwnedObjectRow[])
@@ -285,14 +297,14 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
           assertAttachedToOwnTables(name, created, ownerOf)
           for (const object of created) sql.insertOwned.run(object.name, object.type, object.tableName, name)
           sql.resetState.run(name, init.version, init.logId, new Date().toISOString())
-          if (guard) {
+          if (guard && guardsActive) {
             const tables = ordinaryTables(db)
             for (const object of created) {
               if (object.type === 'table' && tables.has(objectKey(object.name)))
                 guard.protect(object.name, name)
             }
-            guard.setCurrent(null)
           }
+          guard?.setCurrent(null)
           finish(db, kind)
           logger.info('shared-store: projection initialised', {
             projection: name,
@@ -395,6 +407,7 @@ interface Statements {
   swapCheckpoint: Database.Statement
   ownedBy: Database.Statement
   allOwned: Database.Statement
+  countOthers: Database.Statement
   ownerOf: Database.Statement
   deleteOwned: Database.Statement
   insertOwned: Database.Statement
@@ -418,6 +431,7 @@ function prepareStatements(db: Database.Database): Statements {
     ownedBy: db.prepare(
       'SELECT name, type, tbl_name AS tableName, projection FROM _eskit_tables WHERE projection = ? ORDER BY rowid',
     ),
+    countOthers: db.prepare('SELECT count(*) AS n FROM _eskit_projections WHERE name <> ?'),
     allOwned: db.prepare(
       'SELECT name, type, tbl_name AS tableName, projection FROM _eskit_tables ORDER BY rowid',
     ),
