@@ -80,14 +80,26 @@ function conflict(streamId: string, expected: number | 'no-stream', actual: numb
 }
 
 // Without a client `expectedVersion` the command decides on the state it read and appends with
-// that state's version; a concurrent write in between makes it decide again (a few times).
+// that state's version; a concurrent write in between makes it read and decide again, after a
+// short random pause so that racing writers spread out.
+const MAX_ATTEMPTS = 10
+
 async function withRetry<T>(clientExpects: number | undefined, run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run()
     } catch (error) {
       const concurrent = isEskitError(error, 'CONCURRENCY')
-      if (!concurrent || clientExpects !== undefined || attempt >= 5) throw error
+      if (!concurrent || clientExpects !== undefined) throw error
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new RequestFailure(
+          409,
+          'CONCURRENCY',
+          `the stream kept changing during ${MAX_ATTEMPTS} attempts: retry later`,
+          { ...error.details, attempts: MAX_ATTEMPTS },
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt))
     }
   }
 }

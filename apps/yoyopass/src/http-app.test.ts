@@ -131,6 +131,33 @@ describe('commands and read-your-writes queries', () => {
   })
 })
 
+describe('concurrency', () => {
+  it('retries concurrent scans without expectedVersion so none is lost', async () => {
+    await pool()
+    await t.call('POST', '/passes', { passId: 'busy', serviceId: 'pool', holder: 'Ada' })
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        t.call('POST', '/passes/busy/scans', { gate: i % 2 === 0 ? 'north' : 'south' }),
+      ),
+    )
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(201))
+    expect(results.map((r) => r.body.streamVersion).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9])
+    const pass = await t.call('GET', '/passes/busy?consistent=true')
+    expect(pass.body.scans).toBe(8)
+  })
+
+  it('lets exactly one of two writers with the same expectedVersion win', async () => {
+    await pool()
+    await t.call('POST', '/passes', { passId: 'race', serviceId: 'pool', holder: 'Ada' })
+    const [a, b] = await Promise.all([
+      t.call('POST', '/passes/race/scans', { gate: 'north', expectedVersion: 1 }),
+      t.call('POST', '/passes/race/scans', { gate: 'south', expectedVersion: 1 }),
+    ])
+    expect([a?.status, b?.status].sort()).toEqual([201, 409])
+    expect((await t.events.readStream('pass-race')).length).toBe(2)
+  })
+})
+
 describe('refusals', () => {
   it('answers 409 with both versions when expectedVersion is stale, and writes nothing', async () => {
     await pool()
@@ -190,6 +217,10 @@ describe('refusals', () => {
     const badPath = await t.call('GET', '/passes/..%2Fetc')
     expect(badPath.status).toBe(400)
     expect(badPath.body.error.message).toMatch(/^invalid path: passId: must be 1–64 chars/)
+
+    const badHeader = await t.call('GET', '/services', undefined, { 'x-after-position': 'soon' })
+    expect(badHeader.status).toBe(400)
+    expect(badHeader.body.error.message).toBe('invalid header: x-after-position must be an integer ≥ 0')
 
     const malformed = await t.call('POST', '/services', '{"name": ')
     expect(malformed.status).toBe(400)
