@@ -14,6 +14,8 @@ export interface ConnectionState {
   readonly connection: SqliteConnection
   readonly byId: (SqliteStatement | undefined)[]
   readonly bySql: Map<string, SqliteStatement>
+  /** How many view batches are running on the connection now (`tx` works only inside one). */
+  running: number
 }
 
 const states = new WeakMap<SqliteConnection, ConnectionState>()
@@ -22,7 +24,7 @@ const states = new WeakMap<SqliteConnection, ConnectionState>()
 export function connectionState(connection: SqliteConnection): ConnectionState {
   let state = states.get(connection)
   if (state === undefined) {
-    state = { connection, byId: [], bySql: new Map() }
+    state = { connection, byId: [], bySql: new Map(), running: 0 }
     states.set(connection, state)
   }
   return state

@@ -18,6 +18,7 @@ import {
 } from '../test/fixtures.js'
 import { defineStatements, type Params } from './define-statements.js'
 import { defineView } from './define-view.js'
+import type { ViewTransaction } from './view-transaction.js'
 
 let db: Database.Database
 let cleanup: () => void
@@ -397,6 +398,29 @@ describe('failures', () => {
       code: 'INVALID_STATE',
     })
     expect(passRows(db)).toEqual([])
+  })
+
+  test('a tx kept past its batch is refused: a write there would miss the transaction', () => {
+    let kept: ViewTransaction | undefined
+    const view = defineView<PassTables, PassEvent>({
+      name: 'keeps-tx',
+      version: '1',
+      migrations: passMigrations,
+      on: {
+        PassIssued: (e, _k, tx) => {
+          kept = tx
+          return passStatements.issue({ id: e.data.passId, holder: e.data.holder })
+        },
+      },
+    })
+    view.setup(db)
+    view.apply([stored({ type: 'PassIssued', data: { passId: 'a', holder: 'Ada' } })], db)
+    const later = kept as ViewTransaction
+    expect(() => later.run(passStatements.issue({ id: 'b', holder: 'Bob' }))).toThrowError(
+      'tx is only usable inside a view handler',
+    )
+    expect(() => later.first(passStatements.find({ id: 'a' }))).toThrowError(EskitError)
+    expect(passRows(db)).toEqual([{ id: 'a', holder: 'Ada', scans: 0, last_at: null }])
   })
 
   test('a handler returning something that is not a query fails clearly', () => {

@@ -223,7 +223,12 @@ export function defineView<Tables, Events extends NewEvent>(
     apply(events: readonly StoredEvent[], connection: SqliteConnection): void {
       if (events.length === 0) return
       const state = connectionState(connection)
-      atomically(state, () => applyBatch(state, events))
+      state.running++
+      try {
+        atomically(state, () => applyBatch(state, events))
+      } finally {
+        state.running--
+      }
     },
   }
   return Object.freeze(view)

@@ -1,3 +1,4 @@
+import { EskitError } from '@eskit/core'
 import { allRows, type ConnectionState, firstRow, runQuery } from './connection-state.js'
 import type { ViewQuery } from './view-query.js'
 
@@ -30,10 +31,18 @@ const transactions = new WeakMap<ConnectionState, ViewTransaction>()
 export function viewTransaction(state: ConnectionState): ViewTransaction {
   let tx = transactions.get(state)
   if (tx === undefined) {
+    // Outside a running batch a write would land outside the store's transaction, apart from
+    // the checkpoint: a tx kept and used later (a timer, a promise) is refused.
+    const active = (): ConnectionState => {
+      if (state.running === 0) {
+        throw new EskitError('INVALID_STATE', 'tx is only usable inside a view handler, while its batch runs')
+      }
+      return state
+    }
     tx = {
-      run: (query) => runQuery(state, query),
-      all: <O>(query: ViewQuery<O>) => allRows(state, query) as O[],
-      first: <O>(query: ViewQuery<O>) => firstRow(state, query) as O | undefined,
+      run: (query) => runQuery(active(), query),
+      all: <O>(query: ViewQuery<O>) => allRows(active(), query) as O[],
+      first: <O>(query: ViewQuery<O>) => firstRow(active(), query) as O | undefined,
     }
     transactions.set(state, tx)
   }
