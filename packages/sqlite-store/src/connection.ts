@@ -59,6 +59,8 @@ export function openReader(file: string, busyTimeoutMs: number): Database.Databa
 export function settleForRest(db: Database.Database): void {
   if (!db.open) return
   try {
+    // a reader in another process may hold the file briefly; closing never waits long for it
+    db.pragma('busy_timeout = 1000')
     if (db.inTransaction) db.exec('rollback')
     db.pragma('wal_checkpoint(TRUNCATE)')
     db.pragma('journal_mode = DELETE')

@@ -320,9 +320,10 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       // From here to the rename nothing awaits: no reader call can run in between.
       const live = liveOf(name)
       const old = live.slot
-      // 2. Close every connection to the old file; settling it checkpoints and removes its WAL.
+      // 2. Close this process's connections to the old file. No checkpoint is forced: the old
+      //    file is about to be replaced, and a reader in another process must not stall the swap.
       closeReader(live)
-      old?.detach(true)
+      old?.detach(false)
       // 3. The atomic step: the name now points to the new file, complete and durable.
       try {
         fs.renameSync(file, liveFile)

@@ -198,6 +198,12 @@ async function append(events: EventStore, count: number): Promise<void> {
 
 const at = (dir: string, name: string): string => path.join(dir, `${name}.db`)
 
+/** Files in the builds folder (none when it was never created). */
+const builds = (dir: string): string[] => {
+  const folder = directoryLayout(dir).builds
+  return fs.existsSync(folder) ? fs.readdirSync(folder) : []
+}
+
 describe('process level: ownership', () => {
   it('a second process gets LOCKED at once; a killed owner leaves no stale lock', {
     timeout: TIMEOUT,
@@ -232,6 +238,8 @@ describe('process level: per-file isolation', () => {
     const child = spawnChild({ mode: 'collect', dir, log, projections: { a: '1', b: '1', c: '1' } })
     await child.waitFor((l) => l.ready === true, 'start')
     for (const name of ['a', 'b', 'c']) {
+      // new projections: each is built once from the log first
+      await child.waitFor((l) => l.rebuilt === name, `${name} built`)
       await until(() => readProjectionFile(at(dir, name)).position === 120, `${name} at the head`)
     }
     const before = Object.fromEntries(
@@ -318,7 +326,7 @@ describe('process level: build beside, swap, crash', () => {
     // a slow build of version 2, killed in the middle
     const slow = spawnChild({ mode: 'collect', dir, log, projections: { a: '2' }, slowMs: 40, batchSize: 10 })
     await slow.waitFor((l) => l.ready === true, 'v2 start')
-    await until(() => fs.readdirSync(directoryLayout(dir).builds).length > 0, 'a build file')
+    await until(() => builds(dir).length > 0, 'a build file')
     for (let i = 0; i < 5; i++) {
       expect(readSnapshot(at(dir, 'a'))).toEqual({ version: '1', position: 300, rows: v1Rows })
       await new Promise((resolve) => setTimeout(resolve, 30))
@@ -350,7 +358,7 @@ describe('process level: build beside, swap, crash', () => {
       position: 300,
       rows: await expectedRows(events, '2'),
     })
-    expect(fs.readdirSync(directoryLayout(dir).builds)).toEqual([])
+    expect(builds(dir)).toEqual([])
     await v2.stop()
   })
 
@@ -361,7 +369,7 @@ describe('process level: build beside, swap, crash', () => {
     const expected = await expectedRows(events, '1')
     for (let round = 0; round < 4; round++) {
       const churn = spawnChild({ mode: 'churn', dir, log, projections: { a: '1' }, batchSize: 50 })
-      await churn.waitFor((l) => typeof l.round === 'number' && l.round >= 1 + round, 'some swaps')
+      await churn.waitFor((l) => typeof l.round === 'number' && l.round >= 2 + round, 'some swaps')
       // land anywhere in the next build or swap
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 25)))
       await churn.kill()
@@ -371,7 +379,7 @@ describe('process level: build beside, swap, crash', () => {
       const check = spawnChild({ mode: 'collect', dir, log, projections: { a: '1' } })
       await check.waitFor((l) => l.ready === true, 'restart')
       expect(readSnapshot(at(dir, 'a'))).toEqual({ version: '1', position: 150, rows: expected })
-      expect(fs.readdirSync(directoryLayout(dir).builds)).toEqual([])
+      expect(builds(dir)).toEqual([])
       await check.stop()
     }
     expect(fs.readdirSync(dir).sort()).toEqual(['.eskit', 'a.db'])
