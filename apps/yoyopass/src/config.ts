@@ -34,7 +34,14 @@ export interface RawOptions {
   waitTimeout?: string | undefined
 }
 
-/** A configuration value that makes no sense; the CLI prints it and exits with code 2. */
+/**
+ * A configuration value that makes no sense; the CLI prints it and exits with code 2.
+ *
+ * @example
+ * ```ts
+ * throw new ConfigError('--store must be "files" or "shared", got "postgres"')
+ * ```
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }

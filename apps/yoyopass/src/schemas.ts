@@ -79,7 +79,14 @@ export const scanPassBody = z.strictObject({
   expectedVersion: streamVersion.optional(),
 })
 
-/** A path parameter that is an id. */
+/**
+ * A path parameter that is an id.
+ *
+ * @example
+ * ```ts
+ * idParam('passId').parse({ passId: 'p-1' })
+ * ```
+ */
 export const idParam = (name: string) => z.strictObject({ [name]: id })
 
 const flag = z.enum(['true', 'false', '1', '0'], { message: "must be 'true' or 'false'" }).optional()

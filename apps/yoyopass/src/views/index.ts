@@ -9,7 +9,14 @@ export type { PassViewTables } from './pass-view.ts'
 export type { ScanLogTables } from './scan-log.ts'
 export type { ServiceListTables } from './service-list.ts'
 
-/** The names of yoyopass's projections (also their file names under `projections/`). */
+/**
+ * The names of yoyopass's projections (also their file names under `projections/`).
+ *
+ * @example
+ * ```ts
+ * for (const name of VIEW_NAMES) console.log(`${name}.db`)
+ * ```
+ */
 export const VIEW_NAMES = [
   'services.service_list',
   'passes.pass_view',
