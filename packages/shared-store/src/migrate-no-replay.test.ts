@@ -19,7 +19,7 @@ afterEach(() => cleanup())
 const TABLES = {
   'passes.view': ['passes'],
   'holders.count': ['holder_counts'],
-  'rich.view': ['log', 'loose', 'totals'],
+  'rich.view': ['log', 'loose', 'totals', 'notes'],
 }
 const projections = [passView, holderProjection, richProjection]
 

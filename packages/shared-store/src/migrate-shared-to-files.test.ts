@@ -25,7 +25,7 @@ afterEach(() => cleanup())
 const OWNED: Record<string, string[]> = {
   'holders.count': ['holder_counts'],
   'passes.view': ['passes'],
-  'rich.view': ['log', 'loose', 'totals'],
+  'rich.view': ['log', 'loose', 'totals', 'notes'],
 }
 
 /** Every schema object of a projection: its tables with their indexes and triggers, and its views. */
@@ -68,10 +68,10 @@ describe('migrateSharedToFiles', () => {
     expect(report.projections.map((p) => [p.name, p.tables, p.position, p.skipped])).toEqual([
       ['holders.count', ['holder_counts'], positions['holders.count'], false],
       ['passes.view', ['passes'], positions['passes.view'], false],
-      ['rich.view', ['log', 'loose', 'totals'], positions['rich.view'], false],
+      ['rich.view', ['log', 'loose', 'totals', 'notes'], positions['rich.view'], false],
     ])
-    expect(report.projections.map((p) => p.rows)).toEqual([7, 30, 85 + 57 + 1])
-    expect(report.totalRows).toBe(7 + 30 + 85 + 57 + 1)
+    expect(report.projections.map((p) => p.rows)).toEqual([7, 30, 85 + 57 + 1 + 17])
+    expect(report.totalRows).toBe(7 + 30 + 85 + 57 + 1 + 17)
     for (const item of report.projections) {
       expect(item.bytes).toBe(fs.statSync(path.join(target, `${item.name}.db`)).size)
     }
@@ -104,11 +104,12 @@ describe('migrateSharedToFiles', () => {
       // The application's table and the other projections' tables stay behind.
       const names = file
         .prepare(
-          `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_eskit\\_%' ESCAPE '\\'`,
+          `SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')
+           AND name NOT LIKE '\\_eskit\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%'`,
         )
         .pluck()
         .all()
-      expect(names.filter((table) => table !== 'sqlite_sequence').sort()).toEqual([...tables].sort())
+      expect(names.sort()).toEqual([...tables].sort())
       expect(file.pragma('journal_mode', { simple: true })).toBe('delete')
       file.close()
     }
@@ -120,6 +121,9 @@ describe('migrateSharedToFiles', () => {
     rich.prepare('INSERT INTO log (position) VALUES (999)').run()
     expect(rich.prepare('SELECT max(seq) AS seq FROM log').get()).toEqual({ seq: 86 })
     expect(rich.prepare(`SELECT n FROM totals WHERE kind = 'log'`).get()).toEqual({ n: 86 })
+    expect(rich.prepare(`SELECT count(*) AS n FROM notes WHERE notes MATCH 'Scanned'`).get()).toEqual({
+      n: 11,
+    })
     rich.close()
 
     const holders = new Database(path.join(target, 'holders.count.db'), { readonly: true })
@@ -168,7 +172,7 @@ describe('migrateSharedToFiles', () => {
       ['passes.view', true],
       ['rich.view', false],
     ])
-    expect(report.totalRows).toBe(85 + 57 + 1)
+    expect(report.totalRows).toBe(85 + 57 + 1 + 17)
     expect(hashFile(kept)).toBe(keptHash)
     expect(projectionFiles().sort()).toEqual(['holders.count.db', 'passes.view.db', 'rich.view.db'])
   })

@@ -17,7 +17,7 @@ afterEach(() => cleanup())
 const TABLES = {
   'passes.view': ['passes'],
   'holders.count': ['holder_counts'],
-  'rich.view': ['log', 'loose', 'totals'],
+  'rich.view': ['log', 'loose', 'totals', 'notes'],
   'passes.async': ['async_passes'],
 }
 

@@ -63,7 +63,7 @@ it('a migration killed halfway leaves no half-written file looking complete, and
   const tables = {
     'holders.count': ['holder_counts'],
     'passes.view': ['passes'],
-    'rich.view': ['log', 'loose', 'totals'],
+    'rich.view': ['log', 'loose', 'totals', 'notes'],
   }
   for (const [name, owned] of Object.entries(tables)) {
     const resumed = new Database(path.join(target, `${name}.db`), { readonly: true })

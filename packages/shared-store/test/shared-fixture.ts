@@ -10,7 +10,8 @@ type Db = Database.Database
 /**
  * A projection with the awkward schema features a migration must carry: AUTOINCREMENT, a
  * rowid table without INTEGER PRIMARY KEY (rowids kept), WITHOUT ROWID, a view, a trigger,
- * blobs and 64-bit integers beyond JavaScript's safe range.
+ * an FTS5 virtual table (its shadow tables come with it), blobs and 64-bit integers beyond
+ * JavaScript's safe range.
  */
 export const richProjection: Projection<Db> = {
   name: 'rich.view',
@@ -20,6 +21,7 @@ export const richProjection: Projection<Db> = {
       CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, position INTEGER NOT NULL, big INTEGER, data BLOB);
       CREATE TABLE loose (label TEXT, n INTEGER);
       CREATE TABLE totals (kind TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE VIRTUAL TABLE notes USING fts5 (body);
       CREATE INDEX log_by_position ON log (position);
       CREATE VIEW log_summary AS SELECT count(*) AS entries, max(position) AS last FROM log;
       CREATE TRIGGER count_log AFTER INSERT ON log BEGIN
@@ -31,11 +33,13 @@ export const richProjection: Projection<Db> = {
     const insert = db.prepare('INSERT INTO log (position, big, data) VALUES (?, ?, ?)')
     const loose = db.prepare('INSERT INTO loose (label, n) VALUES (?, ?)')
     const remove = db.prepare('DELETE FROM loose WHERE n = ?')
+    const note = db.prepare('INSERT INTO notes (rowid, body) VALUES (?, ?)')
     for (const e of events) {
       insert.run(e.position, 2n ** 62n + BigInt(e.position), Buffer.from([e.position % 256, 0, 255]))
       loose.run(`label ${e.position}`, e.position)
       // deleted per event, so rowids do not depend on where batches end
       if (e.position % 3 === 0) remove.run(e.position)
+      if (e.position % 5 === 0) note.run(e.position, `note about event ${e.position} of ${e.type}`)
     }
   },
 }
