@@ -362,6 +362,47 @@ describe('process level: build beside, swap, crash', () => {
     await v2.stop()
   })
 
+  for (const moment of ['before-rename', 'after-rename'] as const) {
+    it(`SIGKILL during the swap (${moment}): one complete file serves; a restart ends equal to a fresh rebuild`, {
+      timeout: TIMEOUT,
+    }, async () => {
+      const { dir, log, events } = await setup(200)
+      const v1 = spawnChild({ mode: 'collect', dir, log, projections: { a: '1', b: '1' } })
+      await v1.waitFor((l) => l.ready === true, 'v1 start')
+      await until(() => readProjectionFile(at(dir, 'a')).position === 200, 'v1 at the head')
+      await until(() => readProjectionFile(at(dir, 'b')).position === 200, 'b at the head')
+      await v1.stop()
+      const bBefore = {
+        ino: fs.statSync(at(dir, 'b')).ino,
+        builtAt: readProjectionFile(at(dir, 'b')).builtAt,
+      }
+
+      const dying = spawnChild({
+        mode: 'collect',
+        dir,
+        log,
+        projections: { a: '2', b: '1' },
+        killAtSwap: moment,
+      })
+      await new Promise<void>((resolve) => dying.process.once('exit', () => resolve()))
+      expect(dying.process.signalCode).toBe('SIGKILL')
+      const served = readSnapshot(at(dir, 'a'))
+      const version = moment === 'before-rename' ? '1' : '2'
+      expect(served).toEqual({ version, position: 200, rows: await expectedRows(events, version) })
+
+      const restarted = spawnChild({ mode: 'collect', dir, log, projections: { a: '2', b: '1' } })
+      await restarted.waitFor((l) => l.ready === true, 'restart')
+      await until(() => readProjectionFile(at(dir, 'a')).version === '2', 'v2 served')
+      await append(events, 5)
+      await until(() => readSnapshot(at(dir, 'a')).position === 205, 'a live')
+      expect(readSnapshot(at(dir, 'a')).rows).toEqual(await expectedRows(events, '2'))
+      expect(builds(dir)).toEqual([])
+      expect(fs.statSync(at(dir, 'b')).ino).toBe(bBefore.ino)
+      expect(readProjectionFile(at(dir, 'b')).builtAt).toBe(bBefore.builtAt)
+      await restarted.stop()
+    })
+  }
+
   it('SIGKILL at random instants of repeated builds and swaps: every restart serves what a fresh rebuild gives', {
     timeout: 60_000,
   }, async () => {
