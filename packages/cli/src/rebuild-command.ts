@@ -129,7 +129,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         state: null,
         position: null,
         interrupted: false,
-        durationMs: performance.now() - started,
+        durationMs: Math.round(performance.now() - started),
       }
     } catch (error) {
       // A process took the directory between the check and the delete: ask it instead.
@@ -154,7 +154,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       state: readRequestResult(dir, id)?.state ?? 'pending',
       position: null,
       interrupted: false,
-      durationMs: performance.now() - started,
+      durationMs: Math.round(performance.now() - started),
     }
   }
   const result = await waitForRequest(dir, id, name, options, started)
@@ -163,7 +163,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     state: result.state,
     position: result.position ?? null,
     interrupted: result.state !== 'done',
-    durationMs: performance.now() - started,
+    durationMs: Math.round(performance.now() - started),
   }
 }
 
