@@ -1,6 +1,14 @@
 import { EskitError } from './eskit-error.js'
 
-/** A row key of a {@link MemoryTable}. */
+/**
+ * A row key of a {@link MemoryTable}: `1` and `'1'` are different keys.
+ *
+ * @example
+ * ```ts
+ * const key: MemoryKey = event.data.passId
+ * conn.table('passes').set(key, { scans: 0 })
+ * ```
+ */
 export type MemoryKey = string | number
 
 /**

@@ -18,6 +18,12 @@ interface MemoryRecord {
 /**
  * The data behind {@link createMemoryEventStore}. Pass the same state to a second store to
  * "reopen" the log (tests of restarts); create one with {@link createMemoryEventStoreState}.
+ *
+ * @example
+ * ```ts
+ * const state: MemoryEventStoreState = createMemoryEventStoreState()
+ * const events = createMemoryEventStore({ state })
+ * ```
  */
 export interface MemoryEventStoreState {
   /** The log's id, fixed by the first store opened on this state. */
@@ -43,7 +49,15 @@ export function createMemoryEventStoreState(): MemoryEventStoreState {
   return { id: undefined, records: [], streams: new Map() }
 }
 
-/** Options of {@link createMemoryEventStore}. */
+/**
+ * Options of {@link createMemoryEventStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryEventStoreOptions = { id: 'test-log', logger: silentLogger }
+ * const events = createMemoryEventStore(options)
+ * ```
+ */
 export interface MemoryEventStoreOptions {
   /** The log's `id`; default a random UUID (or the id already in `state`). */
   id?: string

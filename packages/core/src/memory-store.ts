@@ -22,7 +22,15 @@ import type {
 } from './projection-store.js'
 import { assertProjectionName } from './validation.js'
 
-/** One projection's data in a {@link MemoryStoreState}: tables, checkpoint, parked events. */
+/**
+ * One projection's data in a {@link MemoryStoreState}: tables, checkpoint, parked events.
+ *
+ * @example
+ * ```ts
+ * const data: MemoryProjectionData | undefined = store.state.projections.get('passes.count')
+ * data?.state?.position // its checkpoint
+ * ```
+ */
 export interface MemoryProjectionData {
   state: SlotState | null
   tables: MemoryTables
@@ -33,6 +41,12 @@ export interface MemoryProjectionData {
  * The data behind {@link memoryStore}. Hand the same state to a new store to simulate a process
  * restart (projections resume from their checkpoints); create one with
  * {@link createMemoryStoreState}.
+ *
+ * @example
+ * ```ts
+ * const state: MemoryStoreState = createMemoryStoreState()
+ * const store = memoryStore({ state })
+ * ```
  */
 export interface MemoryStoreState {
   /** The store instance that owns the data (a second one gets `LOCKED`). */
@@ -61,7 +75,15 @@ export function createMemoryStoreState(): MemoryStoreState {
   return { owner: undefined, projections: new Map(), requests: [], status: [] }
 }
 
-/** Options of {@link memoryStore}. */
+/**
+ * Options of {@link memoryStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryStoreOptions = { buildBeside: false } // rebuild in place, like sharedStore
+ * const store = memoryStore(options)
+ * ```
+ */
 export interface MemoryStoreOptions {
   /** Shared data, to restart over the same projections (see {@link createMemoryStoreState}). */
   state?: MemoryStoreState
@@ -69,7 +91,15 @@ export interface MemoryStoreOptions {
   buildBeside?: boolean
 }
 
-/** The store {@link memoryStore} returns: a `ProjectionStore<MemoryConnection>` with test helpers. */
+/**
+ * The store {@link memoryStore} returns: a `ProjectionStore<MemoryConnection>` with test helpers.
+ *
+ * @example
+ * ```ts
+ * const store: MemoryStore = memoryStore()
+ * store.requestRebuild('passes.count') // picked up by the collector's next poll
+ * ```
+ */
 export interface MemoryStore extends ProjectionStore<MemoryConnection> {
   /** The data it works on (shared with other stores given the same `state`). */
   readonly state: MemoryStoreState

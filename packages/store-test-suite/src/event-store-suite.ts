@@ -2,7 +2,15 @@ import { type EventStore, isEskitError, type NewEvent, type StoredEvent } from '
 import { describe, expect, it } from 'vitest'
 import { groupTitle, type SuiteContext, useSuiteContext } from './suite-context.js'
 
-/** The groups of {@link runEventStoreSuite}; name one in `skip` to switch it off. */
+/**
+ * The groups of {@link runEventStoreSuite}; name one in `skip` to switch it off.
+ *
+ * @example
+ * ```ts
+ * const group: EventStoreGroup = 'onAppend'
+ * runEventStoreSuite({ name: 'remote log', create, skip: { [group]: 'appends by other nodes only' } })
+ * ```
+ */
 export type EventStoreGroup =
   | 'ordering'
   | 'expectedVersion'
@@ -12,7 +20,18 @@ export type EventStoreGroup =
   | 'validation'
   | 'close'
 
-/** Options of {@link runEventStoreSuite}. */
+/**
+ * Options of {@link runEventStoreSuite}.
+ *
+ * @example
+ * ```ts
+ * const options: EventStoreSuiteOptions = {
+ *   name: 'my log',
+ *   create: (location) => openMyLog(`${location}/log`),
+ * }
+ * runEventStoreSuite(options)
+ * ```
+ */
 export interface EventStoreSuiteOptions {
   /** Shown in the test titles. */
   name: string

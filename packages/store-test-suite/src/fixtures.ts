@@ -1,6 +1,13 @@
 import type { MemoryConnection } from '@eskit/core'
 
-/** A row the suite's test projections write: one per applied event. */
+/**
+ * A row the suite's test projections write: one per applied event.
+ *
+ * @example
+ * ```ts
+ * const row: SuiteRow = { id: '7', position: 7, type: 'Issued', value: '1:Issued:{"n":7}' }
+ * ```
+ */
 export interface SuiteRow {
   /** The event's position, as text. */
   id: string
@@ -35,6 +42,12 @@ export interface ProjectionFixture<Conn> {
 /**
  * The part of a better-sqlite3 `Database` the SQLite fixture uses, typed structurally so this
  * package does not depend on better-sqlite3.
+ *
+ * @example
+ * ```ts
+ * const db: SqliteLike = new Database(':memory:') // a better-sqlite3 Database fits
+ * sqliteFixture.setup(db, 'rows')
+ * ```
  */
 export interface SqliteLike {
   exec(sql: string): unknown

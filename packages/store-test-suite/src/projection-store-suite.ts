@@ -27,7 +27,15 @@ import {
   testProjection,
 } from './suite-projections.js'
 
-/** The groups of {@link runProjectionStoreSuite}; name one in `skip` to switch it off. */
+/**
+ * The groups of {@link runProjectionStoreSuite}; name one in `skip` to switch it off.
+ *
+ * @example
+ * ```ts
+ * const group: ProjectionStoreGroup = 'lock'
+ * runProjectionStoreSuite({ name, createStore, fixture, skip: { [group]: 'the server enforces it' } })
+ * ```
+ */
 export type ProjectionStoreGroup =
   | 'catchUp'
   | 'initialize'
@@ -63,7 +71,19 @@ const ALL_GROUPS: readonly ProjectionStoreGroup[] = [
   'lock',
 ]
 
-/** Options of {@link runProjectionStoreSuite}. */
+/**
+ * Options of {@link runProjectionStoreSuite}.
+ *
+ * @example
+ * ```ts
+ * const options: ProjectionStoreSuiteOptions<Database> = {
+ *   name: 'sqliteStore',
+ *   createStore: (location) => sqliteStore({ dir: location }),
+ *   fixture: sqliteFixture,
+ * }
+ * runProjectionStoreSuite(options)
+ * ```
+ */
 export interface ProjectionStoreSuiteOptions<Conn> {
   /** Shown in the test titles. */
   name: string
