@@ -13,6 +13,8 @@ const TINY: BenchConfig = {
   memoryEvents: 1_500,
   singleAppends: 50,
   durableAppends: 20,
+  durableBatchedAppends: 300,
+  startupEvents: 900,
   batchedAppends: 300,
   peerEvents: 300,
   peerStreams: 30,

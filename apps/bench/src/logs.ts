@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { EventStore } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import Database from 'better-sqlite3'
@@ -32,9 +34,10 @@ export function removeDatabase(file: string): void {
 }
 
 /**
- * Event logs of the workload at several sizes, built once per run: a larger log is grown from a
- * copy of the largest smaller one (the workload is prefix-stable), so 100k → 1M costs 1M appends
- * in all, not the sum of the sizes.
+ * Event logs of the workload at several sizes, built once: a larger log is grown from a copy of
+ * the largest smaller one (the workload is prefix-stable), so 100k → 1M costs 1M appends in all,
+ * not the sum of the sizes. In a persistent cache directory the logs also outlive the run (see
+ * {@link logCacheKey}); a log is visible there only once complete (built aside, then renamed).
  */
 export interface LogCache {
   /** An eskit SQLite event store file holding the first `events` events. Treat it as read-only. */
@@ -46,7 +49,19 @@ export interface LogCache {
 }
 
 /**
- * Creates a log cache in `dir`.
+ * What a cached log depends on: the event store's built code and the workload generator. Logs
+ * built by another version of either are not reused.
+ */
+export function logCacheKey(): string {
+  const hash = createHash('sha256')
+  hash.update(fs.readFileSync(fileURLToPath(import.meta.resolve('@eskit/sqlite-event-store'))))
+  hash.update(fs.readFileSync(fileURLToPath(new URL('./workload.ts', import.meta.url))))
+  hash.update(fs.readFileSync(fileURLToPath(new URL('./raw.ts', import.meta.url))))
+  return hash.digest('hex').slice(0, 12)
+}
+
+/**
+ * Creates a log cache in `dir`; logs already complete in it are reused.
  *
  * @example
  * ```ts
@@ -56,20 +71,26 @@ export interface LogCache {
  */
 export function logCache(dir: string, defaultStreams: number = REFERENCE_STREAMS): LogCache {
   fs.mkdirSync(dir, { recursive: true })
-  const eskitLogs = new Map<string, number[]>()
-  const rawLogs = new Set<string>()
   const eskitFile = (events: number, streams: number) => path.join(dir, `eskit-${streams}-${events}.db`)
+  const eskitSizes = (streams: number) =>
+    fs
+      .readdirSync(dir)
+      .map((name) => new RegExp(`^eskit-${streams}-(\\d+)\\.db$`).exec(name)?.[1])
+      .filter((size): size is string => size !== undefined)
+      .map(Number)
 
   const cache: LogCache = {
     async eskit(events, streams = defaultStreams) {
       const file = eskitFile(events, streams)
-      const sizes = eskitLogs.get(String(streams)) ?? []
+      const sizes = eskitSizes(streams)
       if (sizes.includes(events)) return file
       const from = Math.max(0, ...sizes.filter((size) => size < events))
-      if (from > 0) copyDatabase(eskitFile(from, streams), file)
+      const building = `${file}.building`
+      removeDatabase(building)
+      if (from > 0) copyDatabase(eskitFile(from, streams), building)
       // Set-up, not measured: the log is written through the public API on a connection with no
       // journal and no fsync (3× faster to build); the cases then open it by path as usual.
-      const db = new Database(file)
+      const db = new Database(building)
       db.pragma('journal_mode = MEMORY')
       db.pragma('synchronous = OFF')
       const store = openSqliteEventStore({ database: db })
@@ -79,15 +100,16 @@ export function logCache(dir: string, defaultStreams: number = REFERENCE_STREAMS
         await store.close()
         db.close()
       }
-      sizes.push(events)
-      eskitLogs.set(String(streams), sizes)
+      fs.renameSync(building, file)
       return file
     },
     raw(events, streams = defaultStreams) {
       const file = path.join(dir, `raw-${streams}-${events}.db`)
-      if (!rawLogs.has(file)) {
-        writeRawLog(file, events, streams)
-        rawLogs.add(file)
+      if (!fs.existsSync(file)) {
+        const building = `${file}.building`
+        removeDatabase(building)
+        writeRawLog(building, events, streams)
+        fs.renameSync(building, file)
       }
       return file
     },

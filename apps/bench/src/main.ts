@@ -6,8 +6,10 @@
  *   node src/main.ts --quick    CI smoke: every case and check on tiny sizes, seconds
  *   node src/main.ts --peers    also install (once, into .peers/) and measure Emmett
  *   node src/main.ts --only=1,6 only these cases
- *   ESKIT_BENCH_PEERS=1         same as --peers (for `pnpm bench`, where turbo eats the flags)
+ *   node src/main.ts --fresh-logs  rebuild the event logs (full mode keeps them in .cache/)
+ *   ESKIT_BENCH_PEERS=1         same as --peers
  */
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     peers: { type: 'boolean', default: false },
     only: { type: 'string' },
     out: { type: 'string' },
+    'fresh-logs': { type: 'boolean', default: false },
   },
   allowPositionals: false,
 })
@@ -33,7 +36,17 @@ const log = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
 
 log(`${config.mode} mode${peers ? ', with peers' : ''}; Node ${process.version}`)
-const { report, failures } = await runBench({ config, benchRoot, peers, ...(only ? { only } : {}), log })
+// Full mode keeps its event logs (1M events take a while to append) for the next run.
+const cacheDir = config.mode === 'full' ? path.join(benchRoot, '.cache') : undefined
+if (cacheDir && values['fresh-logs']) fs.rmSync(path.join(cacheDir, 'logs'), { recursive: true, force: true })
+const { report, failures } = await runBench({
+  config,
+  benchRoot,
+  peers,
+  ...(only ? { only } : {}),
+  ...(cacheDir ? { cacheDir } : {}),
+  log,
+})
 console.log('')
 console.log(formatTable(report.rows))
 console.log('')

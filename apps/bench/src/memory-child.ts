@@ -16,10 +16,15 @@ if (!logFile || !dir || !headArg) throw new Error('usage: memory-child.ts <log f
 const head = Number(headArg)
 
 const run = openCollector(logFile, sqliteStore({ dir }), [recommendedView('passes')])
-const baselineRss = process.memoryUsage().rss
+const baseline = process.memoryUsage()
+const baselineRss = baseline.rss
 let peakRss = baselineRss
+// The JS heap beside the RSS: tells retained objects from native memory (SQLite's caches).
+let peakHeap = baseline.heapUsed
 const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss)
+  const usage = process.memoryUsage()
+  peakRss = Math.max(peakRss, usage.rss)
+  peakHeap = Math.max(peakHeap, usage.heapUsed)
 }, 5)
 const started = performance.now()
 await run.collector.start()
@@ -30,4 +35,6 @@ clearInterval(sampler)
 peakRss = Math.max(peakRss, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024)
 const digest = viewDigest(run.collector.reader<Database.Database>('passes'))
 await run.close()
-process.stdout.write(`${JSON.stringify({ baselineRss, peakRss, ms, digest })}\n`)
+process.stdout.write(
+  `${JSON.stringify({ baselineRss, peakRss, baselineHeap: baseline.heapUsed, peakHeap, ms, digest })}\n`,
+)

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { BenchConfig } from './config.ts'
 import { type BenchContext, expectedDigests } from './context.ts'
-import { logCache } from './logs.ts'
+import { logCache, logCacheKey } from './logs.ts'
 import { machineInfo, type ResultRow, type RunReport } from './report.ts'
 
 /** One case: its number, title, and the module that runs it (loaded when it runs). */
@@ -32,6 +32,20 @@ export const CASES: readonly CaseEntry[] = [
   { id: 7, title: '7 peer', load: async () => (await import('./cases/peer.ts')).peerCase },
 ]
 
+/** The cache folder for the current key; folders of other keys (stale logs) are removed. */
+function persistentLogDir(cacheDir: string, log: (line: string) => void): string {
+  const root = path.join(cacheDir, 'logs')
+  const key = logCacheKey()
+  if (fs.existsSync(root)) {
+    for (const name of fs.readdirSync(root)) {
+      if (name !== key) fs.rmSync(path.join(root, name), { recursive: true, force: true })
+    }
+  }
+  const dir = path.join(root, key)
+  log(`event logs cached in ${dir}${fs.existsSync(dir) ? ' (reused)' : ''}`)
+  return dir
+}
+
 /** Options of {@link runBench}. */
 export interface RunOptions {
   config: BenchConfig
@@ -39,6 +53,11 @@ export interface RunOptions {
   benchRoot: string
   /** Install and run the peer (Emmett). */
   peers: boolean
+  /**
+   * Keep the event logs here between runs (under a key of the event store's code and the
+   * workload, see `logCacheKey`); default: build them in the run's temp dir.
+   */
+  cacheDir?: string
   /** Only these case numbers (default: all). */
   only?: readonly number[]
   log?: (line: string) => void
@@ -70,7 +89,10 @@ export async function runBench(options: RunOptions): Promise<RunOutcome> {
     config,
     tmp,
     benchRoot: options.benchRoot,
-    logs: logCache(path.join(tmp, 'logs'), config.streams),
+    logs: logCache(
+      options.cacheDir ? persistentLogDir(options.cacheDir, log) : path.join(tmp, 'logs'),
+      config.streams,
+    ),
     peers: options.peers,
     log,
     add: (row) => rows.push(row),

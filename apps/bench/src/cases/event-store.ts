@@ -55,7 +55,15 @@ async function readAll(store: EventStore, types?: readonly string[]): Promise<[n
  * rebuild rate of case 1.
  */
 export async function eventStoreCase(ctx: BenchContext): Promise<void> {
-  const { repeats, singleAppends, durableAppends, batchedAppends, appendBatch, events } = ctx.config
+  const {
+    repeats,
+    singleAppends,
+    durableAppends,
+    durableBatchedAppends,
+    batchedAppends,
+    appendBatch,
+    events,
+  } = ctx.config
   const dir = freshDir(ctx, 'event-store')
   const file = (name: string) => {
     const f = path.join(dir, name)
@@ -68,7 +76,11 @@ export async function eventStoreCase(ctx: BenchContext): Promise<void> {
   for (const synchronous of ['FULL', 'NORMAL'] as const) {
     for (const [count, batch, label] of [
       [synchronous === 'FULL' ? durableAppends : singleAppends, 1, 'one event per append'],
-      [batchedAppends, appendBatch, `${appendBatch} events per append`],
+      [
+        synchronous === 'FULL' ? durableBatchedAppends : batchedAppends,
+        appendBatch,
+        `${appendBatch} events per append`,
+      ],
     ] as const) {
       ctx.log(`case ${CASE}: ${count} events, ${label}, synchronous ${synchronous}`)
       const raw = await repeat(repeats, async () => rawAppends(file('raw.db'), count, batch, synchronous))

@@ -8,6 +8,7 @@ import type { BenchContext } from '../context.ts'
 import { freshDir } from '../measure.ts'
 
 const CASE = '5 memory'
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20)
 const CHILD = fileURLToPath(new URL('../memory-child.ts', import.meta.url))
 
 /**
@@ -30,6 +31,8 @@ export async function memoryCase(ctx: BenchContext): Promise<void> {
   const result = JSON.parse(stdout.trim().split('\n').pop() as string) as {
     baselineRss: number
     peakRss: number
+    baselineHeap: number
+    peakHeap: number
     ms: number
     digest: ViewDigest
   }
@@ -44,6 +47,6 @@ export async function memoryCase(ctx: BenchContext): Promise<void> {
     rateUnit: 'events/s',
     target: '< 150 MB',
     met: growthMb < 150,
-    note: `RSS ${Math.round(result.baselineRss / 2 ** 20)} → ${Math.round(result.peakRss / 2 ** 20)} MB`,
+    note: `RSS ${mb(result.baselineRss)} → ${mb(result.peakRss)} MB; JS heap ${mb(result.baselineHeap)} → ${mb(result.peakHeap)} MB`,
   })
 }

@@ -15,7 +15,7 @@ const CASE = '3 start-up'
  * already be at the head (no replay).
  */
 export async function startupCase(ctx: BenchContext): Promise<void> {
-  const { events, startupFiles, startupRepeats } = ctx.config
+  const { startupEvents: events, startupFiles, startupRepeats } = ctx.config
   const expectedRows = ctx.expected(events).rows
   const logFile = await ctx.logs.eskit(events)
   const names = Array.from({ length: startupFiles }, (_, i) => `passes_${i}`)
