@@ -354,3 +354,29 @@ describe('bad options', () => {
     expect(snapshotDir(dir)).toEqual(before)
   })
 })
+
+describe('another writer holding the lock', () => {
+  it('gives up after busyTimeoutMs with BUSY, writing nothing', async () => {
+    const file = path.join(tempDir(), 'events.db')
+    const store = openSqliteEventStore({ path: file, busyTimeoutMs: 20 })
+    opened.push(store)
+    await store.append('a', [ev('T', 1)])
+    const before = dumpLog(file)
+    const other = new Database(file)
+    try {
+      other.exec('BEGIN IMMEDIATE')
+      const error = await rejection(store.append('a', [ev('T', 2)]))
+      expect(isEskitError(error, 'BUSY')).toBe(true)
+      // reads are not blocked by the writer (WAL)
+      expect(await store.head()).toBe(1)
+      other.exec('ROLLBACK')
+    } finally {
+      other.close()
+    }
+    expect(dumpLog(file)).toEqual(before)
+    expect(await store.append('a', [ev('T', 2)], { expectedVersion: 1 })).toEqual({
+      position: 2,
+      streamVersion: 2,
+    })
+  })
+})

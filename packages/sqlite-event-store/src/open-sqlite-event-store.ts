@@ -21,7 +21,15 @@ import { assertExpectedVersion, assertReadAllOptions } from './arguments.js'
 import { createEventReader } from './event-reader.js'
 import { EVENTS_TABLE, ensureSchema, inspectLog, SCHEMA_VERSION, verifyLog } from './schema.js'
 
-/** Options of {@link openSqliteEventStore} when eskit opens (and owns) the file. */
+/**
+ * Options of {@link openSqliteEventStore} when eskit opens (and owns) the file.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteEventStorePathOptions = { path: 'data/events.db', synchronous: 'FULL', busyTimeoutMs: 5000 }
+ * const events = openSqliteEventStore(options)
+ * ```
+ */
 export interface SqliteEventStorePathOptions {
   /**
    * The log file. Created with its parent directories when missing; an existing file must be an
@@ -39,7 +47,17 @@ export interface SqliteEventStorePathOptions {
   busyTimeoutMs?: number
 }
 
-/** Options of {@link openSqliteEventStore} on a better-sqlite3 database the application owns. */
+/**
+ * Options of {@link openSqliteEventStore} on a better-sqlite3 database the application owns.
+ *
+ * @example
+ * ```ts
+ * const db = new Database('data/app.db')
+ * db.pragma('journal_mode = WAL')
+ * const events = openSqliteEventStore({ database: db } satisfies SqliteEventStoreDatabaseOptions)
+ * await events.close() // db stays open: close it yourself
+ * ```
+ */
 export interface SqliteEventStoreDatabaseOptions {
   /**
    * An open better-sqlite3 database. The log's tables are created in it when missing; the
@@ -51,7 +69,17 @@ export interface SqliteEventStoreDatabaseOptions {
   logger?: Logger
 }
 
-/** Options of {@link openSqliteEventStore}: a file path, or a database the application owns. */
+/**
+ * Options of {@link openSqliteEventStore}: a file path, or a database the application owns.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteEventStoreOptions = process.env.EVENTS_DB
+ *   ? { path: process.env.EVENTS_DB }
+ *   : { path: ':memory:' }
+ * const events = openSqliteEventStore(options)
+ * ```
+ */
 export type SqliteEventStoreOptions = SqliteEventStorePathOptions | SqliteEventStoreDatabaseOptions
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
