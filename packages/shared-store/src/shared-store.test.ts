@@ -146,6 +146,24 @@ describe('sharedStore: batches', () => {
     expect((await fastSlot.state())?.position).toBe(1)
   })
 
+  it('refuses a projection that commits the store’s transaction itself', async () => {
+    const store = await openStore()
+    const base = passProjection('rogue')
+    const slot = await ready(store, {
+      ...base,
+      apply(events, db) {
+        base.apply(events, db)
+        db.exec('COMMIT')
+      },
+    })
+    const error = await rejection(
+      slot.commit({ from: 0, to: 1, events: [event(1, 'Issued', { id: 'a', at: 1 })] }),
+    )
+    expect(error.code).toBe('PROJECTION_FAILED')
+    expect(error.message).toContain('COMMIT')
+    expect((await slot.state())?.position).toBe(0)
+  })
+
   it('applies an async projection and commits after it resolves', async () => {
     const store = await openStore()
     const slot = await ready(store, passProjection('async', { async: true }))
