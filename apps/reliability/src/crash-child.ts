@@ -28,7 +28,7 @@ const randomEvent = () => {
   return { type, data: { amount: random.int(1, 100), note: 'x'.repeat(random.int(0, 40)) } }
 }
 if (random.next() < 0.6) {
-  const burst = random.int(100, 3000)
+  const burst = random.int(100, 8000)
   for (let i = 0; i < burst; i += 100) {
     await events.append(`account-${random.int(1, 50)}`, Array.from({ length: 100 }, randomEvent))
   }

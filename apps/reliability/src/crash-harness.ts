@@ -60,7 +60,7 @@ export async function runCrashTrials(options: CrashRunOptions): Promise<TrialRes
       // Early kills count from the moment the child starts its collector (start-up, catch-up,
       // builds); late ones from the spawn (mostly live, appending, rebuilding on request).
       const early = random.next() < 0.5
-      const killAfterMs = early ? random.int(0, 120) : random.int(100, 1200)
+      const killAfterMs = early ? random.int(0, 300) : random.int(100, 1200)
       const run = await runAndKill(dir, seed, mirrorVersion, killAfterMs, early)
       const check = await verify(dir, mirrorVersion, run.acknowledged)
       const result: TrialResult = {
