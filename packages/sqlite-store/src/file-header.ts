@@ -10,7 +10,15 @@ export type FileHeader =
 
 /**
  * Reads a database file's header without SQLite, so nothing is created or locked: whether it is
- * a SQLite file at all and whether it is in WAL mode (header bytes 18/19 = 2).
+ * a SQLite file at all and whether it is in WAL mode (header bytes 18/19 = 2). Use it from a
+ * process that does not own the directory: closing a descriptor drops the POSIX locks SQLite
+ * holds on the same file in this process.
+ *
+ * @example
+ * ```ts
+ * const header = readFileHeader('data/projections/passes.db')
+ * if (header.kind === 'not-sqlite') console.log(header.reason)
+ * ```
  */
 export function readFileHeader(file: string): FileHeader {
   let fd: number

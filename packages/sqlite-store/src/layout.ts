@@ -4,13 +4,32 @@ import { assertProjectionName } from '@eskit/core'
 /**
  * The folder inside a projection directory that holds every helper file. Its name starts with
  * `.`, which a projection name never does, so it can never be mistaken for a projection.
+ *
+ * @example
+ * ```ts
+ * fs.readdirSync(dir).filter((f) => f !== ESKIT_FOLDER)
+ * ```
  */
 export const ESKIT_FOLDER = '.eskit'
 
-/** The extension of a projection file: `{dir}/{name}.db`. */
+/**
+ * The extension of a projection file: `{dir}/{name}.db`.
+ *
+ * @example
+ * ```ts
+ * `${name}${PROJECTION_FILE_EXTENSION}` // 'passes.db'
+ * ```
+ */
 export const PROJECTION_FILE_EXTENSION = '.db'
 
-/** The companion files SQLite may keep beside a database file. */
+/**
+ * The companion files SQLite may keep beside a database file.
+ *
+ * @example
+ * ```ts
+ * for (const suffix of SQLITE_COMPANION_SUFFIXES) fs.rmSync(`${file}${suffix}`, { force: true })
+ * ```
+ */
 export const SQLITE_COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'] as const
 
 /** Every path of a projection directory's layout (see the README's "Layout"). */

@@ -1,16 +1,44 @@
 import { assertProjectionName, EskitError, toEskitError } from '@eskit/core'
 import type Database from 'better-sqlite3'
 
-/** The version of the on-disk format of a projection file; stored in every file. */
+/**
+ * The version of the on-disk format of a projection file; stored in every file.
+ *
+ * @example
+ * ```ts
+ * if (info.formatVersion !== FORMAT_VERSION) console.log('written by another eskit version')
+ * ```
+ */
 export const FORMAT_VERSION = 1
 
-/** The single-row table holding a projection file's identity and checkpoint. */
+/**
+ * The single-row table holding a projection file's identity and checkpoint.
+ *
+ * @example
+ * ```ts
+ * db.prepare(`select position from ${METADATA_TABLE}`).get()
+ * ```
+ */
 export const METADATA_TABLE = '_eskit_projection'
 
-/** The table holding events parked with `onError: 'skip'`. */
+/**
+ * The table holding events parked with `onError: 'skip'`.
+ *
+ * @example
+ * ```ts
+ * db.prepare(`select position, error from ${PARKED_TABLE} order by position`).all()
+ * ```
+ */
 export const PARKED_TABLE = '_eskit_parked'
 
-/** Tables whose name starts with this prefix belong to eskit and survive a projection reset. */
+/**
+ * Tables whose name starts with this prefix belong to eskit and survive a projection reset.
+ *
+ * @example
+ * ```ts
+ * const own = tables.filter((t) => !t.startsWith(ESKIT_TABLE_PREFIX))
+ * ```
+ */
 export const ESKIT_TABLE_PREFIX = '_eskit_'
 
 /** What the metadata table of a projection file holds. */
@@ -36,7 +64,14 @@ export interface ProjectionMetadataInput {
   readonly builtAt?: string | Date
 }
 
-/** The SQL that creates eskit's tables in a projection file. */
+/**
+ * The SQL that creates eskit's tables in a projection file (idempotent).
+ *
+ * @example
+ * ```ts
+ * db.exec(ESKIT_SCHEMA_SQL)
+ * ```
+ */
 export const ESKIT_SCHEMA_SQL = `
 create table if not exists ${METADATA_TABLE} (
   id integer primary key check (id = 1),
