@@ -32,6 +32,23 @@ export function listSchemaObjects(db: Database.Database): SchemaObject[] {
   return rows
 }
 
+/**
+ * eskit's own objects in a shared database (`_eskit_*`), with their SQL: setup must leave them alone.
+ *
+ * @example
+ * ```ts
+ * const before = eskitObjectsSignature(db)
+ * ```
+ */
+export function eskitObjectsSignature(db: Database.Database): string {
+  const rows = db
+    .prepare(
+      `SELECT type, name, sql FROM main.sqlite_master WHERE name LIKE '\\_eskit\\_%' ESCAPE '\\' ORDER BY name`,
+    )
+    .all()
+  return JSON.stringify(rows)
+}
+
 /** Case-insensitive key of an object name: SQLite identifiers ignore ASCII case. */
 export function objectKey(name: string): string {
   return name.toLowerCase()

@@ -427,6 +427,27 @@ describe('sharedStore: table ownership', () => {
     expect(names).toEqual(['passes', 'passes_by_holder', 'users'])
   })
 
+  it('refuses a setup that touches eskit’s own tables', async () => {
+    const store = await openStore()
+    const a = await ready(store, passProjection('a'))
+    for (const ddl of ['CREATE TABLE _eskit_mine (x)', 'DROP TABLE _eskit_parked']) {
+      const slot = await store.openSlot({
+        name: 'meddler',
+        version: '1',
+        setup: (db) => {
+          db.exec(ddl)
+        },
+        apply: () => {},
+      })
+      const error = await rejection(slot.initialize({ version: '1', logId: 'log-1' }))
+      expect(error.code).toBe('SCHEMA_CONFLICT')
+      expect(error.message).toContain('_eskit_')
+      await slot.close()
+    }
+    expect(await a.parked()).toEqual([])
+    expect((await a.state())?.position).toBe(0)
+  })
+
   it('aborts a batch that writes to another projection’s table', async () => {
     const store = await openStore()
     const a = await ready(store, passProjection('a'))

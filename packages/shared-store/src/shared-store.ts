@@ -27,6 +27,7 @@ import {
 } from './eskit-tables.js'
 import { acquireOwnershipLock, type OwnershipLock } from './ownership-lock.js'
 import {
+  eskitObjectsSignature,
   isVirtualTable,
   listSchemaObjects,
   objectKey,
@@ -283,6 +284,7 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
           sql.deleteOwned.run(name)
           sql.clearParked.run(name)
           const before = listSchemaObjects(db)
+          const eskitBefore = eskitObjectsSignature(db)
           guard?.setCurrent(name)
           try {
             await projection.setup(db)
@@ -291,6 +293,13 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
           }
           assertStillInTransaction(db, kind, name, 'setup')
           const after = listSchemaObjects(db)
+          if (eskitObjectsSignature(db) !== eskitBefore) {
+            throw new EskitError(
+              'SCHEMA_CONFLICT',
+              `setup of projection "${name}" changed eskit's own tables: names starting with _eskit_ are reserved`,
+              { details: { name, owner: 'eskit' } },
+            )
+          }
           assertSetupTouchedNothingElse(name, before, after, ownerOf)
           const known = new Set(before.map((object) => `${object.type}:${objectKey(object.name)}`))
           const created = after.filter((object) => !known.has(`${object.type}:${objectKey(object.name)}`))
