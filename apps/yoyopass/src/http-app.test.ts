@@ -239,6 +239,10 @@ describe('refusals', () => {
     const route = await t.call('GET', '/nowhere')
     expect(route.status).toBe(404)
     expect(route.body.error).toEqual({ code: 'NOT_FOUND', message: 'no route for GET /nowhere' })
+    const postRoute = await t.app.request('/nowhere', { method: 'POST', body: 'x' })
+    expect(postRoute.status).toBe(404)
+    const notANumber = await t.call('GET', '/scans?after=soon')
+    expect(notANumber.body.error.message).toBe('invalid query: after: must be a number')
 
     await pool()
     await t.call('POST', '/passes', { passId: 'p-1', serviceId: 'pool', holder: 'Ada' })

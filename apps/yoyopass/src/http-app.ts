@@ -3,6 +3,7 @@ import { createReader } from '@eskit/kysely-views'
 import { zValidator } from '@hono/zod-validator'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { sql } from 'kysely'
@@ -36,6 +37,21 @@ export interface HttpAppOptions {
   /** How long a consistent read waits for its projections. Default 5 000 ms. */
   waitTimeoutMs?: number
 }
+
+// Commands take JSON only: anything else would reach the schema as an empty object and get a
+// misleading answer.
+const requireJson = createMiddleware(async (c, next) => {
+  if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+    return failure(
+      c,
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'send the body as JSON with content-type: application/json',
+    )
+  }
+  await next()
+  return undefined
+})
 
 // Every validation failure answers the same shape: 400 with one precise line per problem.
 const validate = <T extends z.ZodType, Target extends 'json' | 'query' | 'param'>(
@@ -153,22 +169,6 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         ),
     }),
   )
-  app.use('*', async (c, next) => {
-    if (c.req.method === 'POST') {
-      const type = c.req.header('content-type') ?? ''
-      if (!/^application\/json\b/i.test(type)) {
-        return failure(
-          c,
-          415,
-          'UNSUPPORTED_MEDIA_TYPE',
-          'send the body as JSON with content-type: application/json',
-        )
-      }
-    }
-    await next()
-    return undefined
-  })
-
   app.get('/health', async (c) => {
     const statuses = collector.status()
     const failed = statuses.filter((s) => s.state === 'failed').map((s) => s.name)
@@ -184,12 +184,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/projections', (c) => c.json(collector.status()))
 
   // ---- commands ----
-  app.post('/services', validate('json', createServiceBody), async (c) => {
+  app.post('/services', requireJson, validate('json', createServiceBody), async (c) => {
     const result = await createService(events, c.req.valid('json'))
     return c.json(result, 201)
   })
 
-  app.post('/passes', validate('json', issuePassBody), async (c) => {
+  app.post('/passes', requireJson, validate('json', issuePassBody), async (c) => {
     const result = await issuePass(events, c.req.valid('json'))
     return c.json(result, 201)
   })
@@ -197,6 +197,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.post(
     '/passes/:passId/revoke',
     validate('param', idParam('passId')),
+    requireJson,
     validate('json', revokePassBody),
     async (c) => {
       const { passId } = c.req.valid('param') as { passId: string }
@@ -208,6 +209,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.post(
     '/passes/:passId/scans',
     validate('param', idParam('passId')),
+    requireJson,
     validate('json', scanPassBody),
     async (c) => {
       const { passId } = c.req.valid('param') as { passId: string }

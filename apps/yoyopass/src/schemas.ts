@@ -90,10 +90,14 @@ export const scanPassBody = z.strictObject({
 export const idParam = (name: string) => z.strictObject({ [name]: id })
 
 const flag = z.enum(['true', 'false', '1', '0'], { message: "must be 'true' or 'false'" }).optional()
-const position = z.coerce.number().int('must be an integer').min(0, 'must be at least 0').optional()
+const position = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(0, 'must be at least 0')
+  .optional()
 const limit = (max: number, fallback: number) =>
   z.coerce
-    .number()
+    .number({ error: 'must be a number' })
     .int('must be an integer')
     .min(1, 'must be at least 1')
     .max(max, `must be at most ${max}`)
@@ -131,7 +135,11 @@ export const listPassesQuery = z.strictObject({
   holder: text(120).optional(),
   status: z.enum(['active', 'revoked'], { message: "must be 'active' or 'revoked'" }).optional(),
   limit: limit(500, 50),
-  offset: z.coerce.number().int('must be an integer').min(0, 'must be at least 0').default(0),
+  offset: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be at least 0')
+    .default(0),
 })
 
 /**
@@ -147,7 +155,11 @@ export const listScansQuery = z.strictObject({
   serviceId: id.optional(),
   gate: id.optional(),
   result: z.enum(['accepted', 'denied'], { message: "must be 'accepted' or 'denied'" }).optional(),
-  before: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').optional(),
+  before: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .optional(),
   limit: limit(1000, 100),
 })
 
