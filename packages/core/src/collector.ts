@@ -667,8 +667,11 @@ export function createCollector(config: CollectorConfig): Collector {
       for (const entry of group) for (const type of entry.types ?? []) union.add(type)
       types = [...union]
     }
-    const batch = await events.readAll(
-      types === undefined ? { after: from, limit: batchSize } : { after: from, limit: batchSize, types },
+    // frozen: one read is shared by the whole group, no projection may reorder it for the others
+    const batch: readonly StoredEvent[] = Object.freeze(
+      await events.readAll(
+        types === undefined ? { after: from, limit: batchSize } : { after: from, limit: batchSize, types },
+      ),
     )
     let full = batch.length >= batchSize
     const last = batch[batch.length - 1]

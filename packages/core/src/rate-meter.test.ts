@@ -18,6 +18,18 @@ describe('createRateMeter', () => {
     expect(meter.perSecond()).toBe(100)
   })
 
+  it('keeps one sample per 100 ms however often it is fed', () => {
+    let now = 0
+    const meter = createRateMeter(() => now)
+    meter.reset(0)
+    for (let i = 1; i <= 10_000; i++) {
+      now = i
+      meter.add(i * 10)
+    }
+    // 10 s at 10 positions per ms; the window covers the last ~5 s
+    expect(meter.perSecond()).toBeCloseTo(10_000, -2)
+  })
+
   it('is 0 when no time has passed', () => {
     const meter = createRateMeter(() => 7)
     meter.reset(0)

@@ -9,6 +9,7 @@ export interface RateMeter {
 }
 
 const WINDOW_MS = 5000
+const RESOLUTION_MS = 100
 
 /** Creates a {@link RateMeter} over a 5-second moving window. */
 export function createRateMeter(now: () => number = () => performance.now()): RateMeter {
@@ -16,7 +17,10 @@ export function createRateMeter(now: () => number = () => performance.now()): Ra
   return {
     add(position) {
       const at = now()
-      samples.push({ at, position })
+      // one sample per ~100 ms: a busy live projection does not grow the window to thousands
+      const previous = samples[samples.length - 2]
+      if (previous && at - previous.at < RESOLUTION_MS) samples[samples.length - 1] = { at, position }
+      else samples.push({ at, position })
       // keep one sample older than the window so the rate spans the whole window
       while (samples.length > 2 && (samples[1] as { at: number }).at <= at - WINDOW_MS) samples.shift()
     },
