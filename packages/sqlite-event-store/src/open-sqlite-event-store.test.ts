@@ -3,7 +3,7 @@ import path from 'node:path'
 import { type EventStore, isEskitError, type NewEvent, type StoredEvent } from '@eskit/core'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { dumpLog, recordingLogger, rejection, useTempDirs } from '../test/helpers.js'
+import { dumpLog, recordingLogger, rejection, snapshotDir, useTempDirs } from '../test/helpers.js'
 import { openSqliteEventStore } from './open-sqlite-event-store.js'
 import { APPLICATION_ID, SCHEMA_VERSION } from './schema.js'
 
@@ -409,5 +409,70 @@ describe('{ database }', () => {
     const error = await rejection(store.append('a', [ev('T', 2)]))
     expect(isEskitError(error, 'READ_ONLY')).toBe(true)
     expect(dumpLog(file)).toEqual(before)
+  })
+})
+
+describe('{ path, readonly: true }', () => {
+  it('reads a log, also while another connection appends, and refuses appends with READ_ONLY', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'events.db')
+    const writer = open(file)
+    await writer.append('a', [ev('T', 1)])
+    const reader = openSqliteEventStore({ path: file, readonly: true })
+    opened.push(reader)
+    expect(reader.id).toBe(writer.id)
+    await writer.append('a', [ev('T', 2)])
+    expect(await reader.head()).toBe(2)
+    expect((await reader.readAll({ after: 0, limit: 10, types: ['T'] })).map((e) => e.data)).toEqual([
+      { n: 1 },
+      { n: 2 },
+    ])
+    const before = dumpLog(file)
+    const error = await rejection(reader.append('a', [ev('T', 3)]))
+    expect(isEskitError(error, 'READ_ONLY')).toBe(true)
+    expect(dumpLog(file)).toEqual(before)
+  })
+
+  it('opens a closed log without writing to it (only SQLite side files may appear)', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'events.db')
+    const writer = openSqliteEventStore({ path: file })
+    await writer.append('a', [ev('T', 1)])
+    await writer.close()
+    const before = snapshotDir(dir)
+    const reader = openSqliteEventStore({ path: file, readonly: true })
+    expect(await reader.head()).toBe(1)
+    await reader.close()
+    const after = snapshotDir(dir)
+    expect(after['events.db']).toBe(before['events.db'])
+    // WAL mode needs its shared-memory index even to read; the -wal file stays empty
+    expect(
+      Object.keys(after).filter((name) => !['events.db', 'events.db-wal', 'events.db-shm'].includes(name)),
+    ).toEqual([])
+    if (after['events.db-wal'] !== undefined) expect(after['events.db-wal']).toMatch(/^0:/)
+  })
+
+  it('refuses a missing file with NOT_FOUND and an empty one with READ_ONLY, creating nothing', () => {
+    const dir = tempDir()
+    const missing = path.join(dir, 'nested', 'events.db')
+    expect(() => openSqliteEventStore({ path: missing, readonly: true })).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    )
+    expect(fs.readdirSync(dir)).toEqual([])
+    const empty = path.join(dir, 'empty.db')
+    fs.writeFileSync(empty, '')
+    expect(() => openSqliteEventStore({ path: empty, readonly: true })).toThrow(
+      expect.objectContaining({ code: 'READ_ONLY', message: expect.stringMatching(/holds no event log/) }),
+    )
+    expect(snapshotDir(dir)).toEqual({ 'empty.db': expect.stringMatching(/^0:/) })
+  })
+
+  it('refuses readonly in memory and a non-boolean readonly with INVALID_ARGUMENT', () => {
+    expect(() => openSqliteEventStore({ path: ':memory:', readonly: true })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    )
+    expect(() =>
+      openSqliteEventStore({ path: path.join(tempDir(), 'x.db'), readonly: 'yes' as never }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
   })
 })

@@ -45,6 +45,12 @@ export interface SqliteEventStorePathOptions {
   synchronous?: 'FULL' | 'NORMAL'
   /** How long a write waits for another process's write to finish before `BUSY`. Default 5000. */
   busyTimeoutMs?: number
+  /**
+   * Open an existing log for reading only (status tools, inspecting a backup): the file must exist
+   * and hold a log, nothing is written to it (SQLite may still create its `-wal`/`-shm` side
+   * files beside it), and `append` is `READ_ONLY`. Default `false`.
+   */
+  readonly?: boolean
 }
 
 /**
@@ -153,17 +159,25 @@ function openPath(options: SqliteEventStorePathOptions, logger: Logger): EventSt
       },
     )
   }
+  const readonly = options.readonly ?? false
+  if (typeof readonly !== 'boolean') {
+    throw new EskitError('INVALID_ARGUMENT', `readonly must be a boolean, not ${String(readonly)}`)
+  }
   const memory = file === ':memory:'
-  if (!memory) prepareLocation(file)
+  if (memory && readonly) {
+    throw new EskitError('INVALID_ARGUMENT', 'an in-memory event log cannot be opened read-only')
+  }
+  if (!memory) prepareLocation(file, readonly)
 
   let db: Database.Database
   try {
-    db = new Database(file, { timeout: busyTimeoutMs })
+    db = new Database(file, { timeout: busyTimeoutMs, readonly, fileMustExist: readonly })
   } catch (error) {
     throw toEskitError(error, `could not open the event log at ${file}`, { path: file })
   }
   try {
     const id = prepareLog(db, file, true, logger, () => {
+      if (readonly) return
       // WAL only once the file is known to be ours or empty: switching journal mode writes to it.
       if (!memory) db.pragma('journal_mode = WAL')
       db.pragma(`synchronous = ${synchronous}`)
@@ -175,8 +189,11 @@ function openPath(options: SqliteEventStorePathOptions, logger: Logger): EventSt
   }
 }
 
-/** Refuses a directory as the log path and creates missing parent directories. */
-function prepareLocation(file: string): void {
+/**
+ * Refuses a directory as the log path and creates missing parent directories (or, read-only,
+ * refuses a missing file with `NOT_FOUND`).
+ */
+function prepareLocation(file: string, readonly: boolean): void {
   let stat: fs.Stats | undefined
   try {
     stat = fs.statSync(file, { throwIfNoEntry: false })
@@ -187,6 +204,9 @@ function prepareLocation(file: string): void {
     throw new EskitError('INVALID_ARGUMENT', `${file} is not a file: the event log path must name a file`, {
       details: { path: file },
     })
+  }
+  if (stat === undefined && readonly) {
+    throw new EskitError('NOT_FOUND', `there is no event log at ${file}`, { details: { path: file } })
   }
   if (stat === undefined) {
     try {
@@ -215,6 +235,15 @@ function prepareLog(
     throw toEskitError(error, `could not configure the event log at ${location}`, { location })
   }
   if (state.kind === 'absent' || state.version < SCHEMA_VERSION) {
+    if (db.readonly) {
+      throw new EskitError(
+        'READ_ONLY',
+        state.kind === 'absent'
+          ? `${location} holds no event log, and it is opened read-only so none can be created`
+          : `${location} needs migrating to schema version ${SCHEMA_VERSION}: open it once writable`,
+        { details: { location } },
+      )
+    }
     const created = ensureSchema(db, {
       exclusive,
       location,
@@ -324,6 +353,7 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     id,
     async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
       assertOpen()
+      if (db.readonly) throw new EskitError('READ_ONLY', 'the event log is opened read-only')
       assertStreamId(streamId)
       const encoded = encodeEvents(events)
       const expected = options?.expectedVersion ?? 'any'
