@@ -1,9 +1,19 @@
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { directoryLayout, readProjectionFile, readRequestResult } from '@eskit/sqlite-store'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { RebuildOutcome } from '../src/rebuild-command.js'
-import { eventually, query, runEskit, runOwnerOnce, snapshot, startOwner, tempDir } from './helpers.js'
+import {
+  BINARY,
+  eventually,
+  query,
+  runEskit,
+  runOwnerOnce,
+  snapshot,
+  startOwner,
+  tempDir,
+} from './helpers.js'
 
 const TARGET = 'passes.pass_view'
 const OTHERS = ['scanning.scan_log', 'services.holder_list']
@@ -211,6 +221,46 @@ describe('eskit rebuild (the real binary)', () => {
         expect(error.error.code).toBe('TIMEOUT')
         const done = await eventually(() => {
           const state = readRequestResult(dir, error.error.details.requestId)
+          return state?.state === 'done' ? state : undefined
+        }, 30_000)
+        expect(done.position).toBe(6000)
+      } finally {
+        await owner.stop()
+      }
+    })
+
+    it('stops waiting on Ctrl-C with exit 130; the owner finishes the rebuild', async () => {
+      const owner = await startOwner(dir, ['--passes', '2000', '--apply-delay-ms', '200'])
+      try {
+        let interrupted = false
+        const child = spawn(process.execPath, [BINARY, 'rebuild', TARGET, '--dir', dir, '--wait', '--json'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        let stdout = ''
+        let stderr = ''
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk
+        })
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk
+          // interrupt once, while the owner is rebuilding
+          if (
+            !interrupted &&
+            /rebuilding passes\.pass_view: [\d,]+\/6,000 events \((\d|[1-9]\d)%\)/.test(stderr)
+          ) {
+            interrupted = true
+            child.kill('SIGINT')
+          }
+        })
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+        expect(code).toBe(130)
+        expect(stderr).toContain(
+          'stopped waiting; the rebuild of passes.pass_view goes on in the owning process',
+        )
+        const outcome = JSON.parse(stdout) as RebuildOutcome
+        expect(outcome).toMatchObject({ action: 'requested', interrupted: true })
+        const done = await eventually(() => {
+          const state = readRequestResult(dir, outcome.requestId ?? '')
           return state?.state === 'done' ? state : undefined
         }, 30_000)
         expect(done.position).toBe(6000)
