@@ -169,12 +169,26 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         ),
     }),
   )
+  // Counted for /health: what a graceful stop still has to finish.
+  let inFlight = 0
+  app.use('*', async (c, next) => {
+    inFlight++
+    try {
+      await next()
+    } finally {
+      inFlight--
+    }
+    return undefined
+  })
+
   app.get('/health', async (c) => {
     const statuses = collector.status()
     const failed = statuses.filter((s) => s.state === 'failed').map((s) => s.name)
     const body = {
       status: failed.length === 0 ? 'ok' : 'degraded',
       head: await events.head(),
+      // This request included.
+      requestsInFlight: inFlight,
       projections: Object.fromEntries(statuses.map((s) => [s.name, s.state])),
       ...(failed.length === 0 ? {} : { failed }),
     }
