@@ -750,6 +750,23 @@ describe('rebuild', () => {
     expect(store.state.requests).toEqual([])
   })
 
+  it('start() publishes the status once, not once per projection', async () => {
+    const inner = memoryStore()
+    const published: number[] = []
+    const store: ProjectionStore<MemoryConnection> = {
+      ...inner,
+      open: (context) => inner.open(context),
+      openSlot: (projection) => inner.openSlot(projection),
+      reader: (name) => inner.reader(name),
+      close: () => inner.close(),
+      publishStatus: (status) => published.push(status.length),
+    }
+    const { collector } = make({ store })
+    for (let i = 0; i < 20; i++) collector.add(rowsProjection(`p${i}`))
+    await collector.start()
+    expect(published).toEqual([20])
+  })
+
   it('publishes its status to the store', async () => {
     const store = memoryStore()
     const { collector, events } = make({ store })

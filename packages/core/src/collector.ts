@@ -171,7 +171,8 @@ export function createCollector(config: CollectorConfig): Collector {
   const status = (): ProjectionStatus[] => entries.map(statusOf)
 
   const publish = (force: boolean): void => {
-    if (!store.publishStatus || !storeOpened) return
+    // start() publishes once when every projection is open, not once per projection
+    if (!store.publishStatus || !storeOpened || phase === 'starting') return
     const now = Date.now()
     if (!force && now - lastPublishAt < PUBLISH_EVERY_MS) {
       // trailing publish so the last change is not lost
