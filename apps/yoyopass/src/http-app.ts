@@ -171,7 +171,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   )
   // Counted for /health: what a graceful stop still has to finish.
   let inFlight = 0
-  app.use('*', async (c, next) => {
+  app.use('*', async (_c, next) => {
     inFlight++
     try {
       await next()
