@@ -208,6 +208,9 @@ describe('deploys: changed versions and --rebuild-projection', () => {
     for (const name of ['services.service_list', 'scanning.scan_log', 'scanning.daily_stats']) {
       expect(first.find((s) => s.name === name)).toMatchObject({ state: 'live', position: head })
     }
+    // The changed view serves its old file while the new version builds beside it: never partial.
+    const during = await http(app.url, 'GET', '/passes?limit=500')
+    expect(during.body.passes).toHaveLength(400)
     const services = await http(app.url, 'GET', '/services')
     expect(
       services.body.services.reduce((n: number, s: { passesIssued: number }) => n + s.passesIssued, 0),
