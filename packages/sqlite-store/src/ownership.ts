@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { EskitError, sqliteErrorCode, toEskitError } from '@eskit/core'
 import Database from 'better-sqlite3'
+import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'
 
 /** A held claim on a projection directory (see {@link acquireOwnership}). */
@@ -28,7 +29,7 @@ export function acquireOwnership(dir: string): OwnershipLock {
   const layout = directoryLayout(dir)
   let db: Database.Database
   try {
-    fs.mkdirSync(layout.eskit, { recursive: true })
+    ensureDirectory(layout.eskit)
     db = new Database(layout.lock, { timeout: 0 })
   } catch (error) {
     throw toEskitError(error, `could not open the ownership lock of ${dir}`, { dir })

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger } from '@eskit/core'
 import { toEskitError } from '@eskit/core'
+import { ensureDirectory } from './ensure-directory.js'
 import { type DirectoryLayout, SQLITE_COMPANION_SUFFIXES } from './layout.js'
 
 /**
@@ -17,7 +18,7 @@ export function quarantineFile(
   logger: Logger,
 ): string {
   try {
-    fs.mkdirSync(layout.quarantine, { recursive: true })
+    ensureDirectory(layout.quarantine)
     const stamp = new Date().toISOString().replace(/[:.]/g, '-')
     let target = path.join(layout.quarantine, `${name}.${stamp}.db`)
     for (let n = 1; fs.existsSync(target); n++)

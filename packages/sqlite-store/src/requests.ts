@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger, StoreRequest } from '@eskit/core'
 import { assertProjectionName, EskitError, isValidProjectionName, toEskitError } from '@eskit/core'
+import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'
 
 /** The content of a request file `{dir}/.eskit/requests/{id}.json`. */
@@ -66,7 +67,7 @@ export function requestRebuild(dir: string, name: string): string {
   // Written under a dot name and renamed, so the owner never reads half a request.
   const temporary = path.join(layout.requests, `.${id}.tmp`)
   try {
-    fs.mkdirSync(layout.requests, { recursive: true })
+    ensureDirectory(layout.requests)
     fs.writeFileSync(temporary, JSON.stringify(request))
     fs.renameSync(temporary, path.join(layout.requests, `${id}.json`))
   } catch (error) {
@@ -120,7 +121,7 @@ export function writeRequestResult(dir: string, result: RequestResult): void {
   const layout = directoryLayout(dir)
   const temporary = path.join(layout.results, `.${result.id}.tmp`)
   try {
-    fs.mkdirSync(layout.results, { recursive: true })
+    ensureDirectory(layout.results)
     fs.writeFileSync(temporary, JSON.stringify(result))
     fs.renameSync(temporary, path.join(layout.results, `${result.id}.json`))
   } catch (error) {

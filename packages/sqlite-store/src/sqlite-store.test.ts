@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { ProjectionSlot } from '@eskit/core'
@@ -537,5 +538,45 @@ describe('sqliteStore: corruption found while running', () => {
     expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.fields?.reason)).toEqual([
       expect.stringMatching(/integrity check failed/),
     ])
+  })
+})
+
+describe('sqliteStore: a read-only directory', () => {
+  /** A directory nobody can write: a read-only tmpfs as root (permissions do not bind root), else chmod. */
+  function readOnlyDirectory(): string {
+    const dir = path.join(tempDir(), 'readonly')
+    fs.mkdirSync(dir)
+    if (process.getuid?.() === 0) {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', dir])
+      defer(() => {
+        execFileSync('umount', [dir])
+      })
+    } else {
+      fs.chmodSync(dir, 0o555)
+      defer(() => fs.chmodSync(dir, 0o755))
+    }
+    return dir
+  }
+
+  it('open fails with READ_ONLY and creates nothing', async () => {
+    const dir = readOnlyDirectory()
+    const store = sqliteStore({ dir })
+    const error = await caught(store.open({ logId: LOG, logger: recordingLogger() }))
+    expect(isEskitError(error, 'READ_ONLY')).toBe(true)
+    expect(fs.readdirSync(dir)).toEqual([])
+    await store.close()
+  })
+
+  it('a projection whose file cannot be opened fails alone with a clear error; nothing is moved', async () => {
+    const dir = tempDir()
+    fs.mkdirSync(path.join(dir, 'blocked.db')) // a directory where the file should be
+    const { store } = await openStore(dir)
+    const error = await caught(store.openSlot(rowsProjection('blocked')))
+    expect(isEskitError(error)).toBe(true)
+    expect((error as Error).message).toMatch(/blocked/)
+    expect(fs.statSync(path.join(dir, 'blocked.db')).isDirectory()).toBe(true)
+    const other = await store.openSlot(rowsProjection('other'))
+    await initialized(other, 2)
+    expect(rowsOf(store.reader('other'))).toHaveLength(2)
   })
 })

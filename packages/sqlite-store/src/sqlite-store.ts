@@ -23,6 +23,7 @@ import {
 import Database from 'better-sqlite3'
 import { openReader, tuneWriter } from './connection.js'
 import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
+import { ensureDirectory } from './ensure-directory.js'
 import { readFileHeader } from './file-header.js'
 import { createFileSlot, type FileSlot } from './file-slot.js'
 import {
@@ -278,7 +279,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const makeBuild = (projection: Projection<Database.Database>): ProjectionBuild => {
     const name = projection.name
-    fs.mkdirSync(layout.builds, { recursive: true })
+    ensureDirectory(layout.builds)
     const file = path.join(layout.builds, `${name}.${randomBytes(6).toString('hex')}.db`)
     const slot = createFileSlot({ projection, file, mode: 'build', busyTimeoutMs, ensureSchema: true })
     const build: Build = { slot, finished: false }
@@ -425,7 +426,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         throw new EskitError('INVALID_STATE', 'the sqlite store is already open', { details: { dir } })
       logger = options.logger ?? context?.logger ?? silentLogger
       try {
-        fs.mkdirSync(dir, { recursive: true })
+        ensureDirectory(dir)
       } catch (error) {
         throw toEskitError(error, `could not create projection directory ${dir}`, { dir })
       }

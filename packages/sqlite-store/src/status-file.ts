@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { ProjectionStatus } from '@eskit/core'
 import { toEskitError } from '@eskit/core'
+import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'
 
 /** What the owning process publishes in `{dir}/.eskit/status.json`. */
@@ -27,7 +28,7 @@ export function writeStatusFile(dir: string, projections: readonly ProjectionSta
   const status: PublishedStatus = { pid: process.pid, updatedAt: new Date().toISOString(), projections }
   const temporary = path.join(layout.eskit, `.status.${process.pid}.tmp`)
   try {
-    fs.mkdirSync(layout.eskit, { recursive: true })
+    ensureDirectory(layout.eskit)
     fs.writeFileSync(temporary, `${JSON.stringify(status, null, 2)}\n`)
     fs.renameSync(temporary, layout.status)
   } catch (error) {
