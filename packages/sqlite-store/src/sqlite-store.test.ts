@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { ProjectionSlot } from '@eskit/core'
 import { isEskitError } from '@eskit/core'
 import type Database from 'better-sqlite3'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { defer, recordingLogger, rowsOf, rowsProjection, storedEvents, tempDir } from '../test/support.js'
 import { readProjectionFile } from './inspect.js'
 import { directoryLayout } from './layout.js'
@@ -416,6 +416,35 @@ describe('sqliteStore: loss and swap', () => {
     await store.close()
     expect(readProjectionFile(path.join(dir, 'passes.db'))).toMatchObject({ version: '2', position: 6 })
     expect(fs.readdirSync(dir).sort()).toEqual(['.eskit', 'passes.db'])
+  })
+
+  it('a swap whose rename fails keeps the old file serving and the build, and can be retried', async () => {
+    const dir = tempDir()
+    const { store } = await openStore(dir)
+    const live = await store.openSlot(rowsProjection('passes', '1'))
+    await initialized(live, 3)
+    const build = await store.beginBuild?.(rowsProjection('passes', '2'))
+    if (!build) throw new Error('beginBuild missing')
+    await build.initialize({ version: '2', logId: LOG })
+    await build.commit({ from: 0, to: 3, events: storedEvents(3) })
+    const rename = fs.renameSync
+    const spy = vi.spyOn(fs, 'renameSync').mockImplementationOnce((from, to) => {
+      if (String(from).includes('/.eskit/builds/')) {
+        throw Object.assign(new Error('EACCES: permission denied, rename'), { code: 'EACCES' })
+      }
+      rename(from, to)
+    })
+    defer(() => spy.mockRestore())
+    const error = await caught(build.swap())
+    expect(isEskitError(error, 'READ_ONLY')).toBe(true)
+    // the old file still serves and still takes batches; the build is intact
+    expect(rowsOf(store.reader('passes')).map((r) => r.value[0])).toEqual(['1', '1', '1'])
+    await live.commit({ from: 3, to: 4, events: storedEvents(1, 3) })
+    expect(await build.state()).toMatchObject({ version: '2', position: 3 })
+    await build.commit({ from: 3, to: 4, events: storedEvents(1, 3) })
+    const swapped = await build.swap()
+    expect(await swapped.state()).toMatchObject({ version: '2', position: 4 })
+    expect(rowsOf(store.reader('passes')).map((r) => r.value[0])).toEqual(['2', '2', '2', '2'])
   })
 
   it('discard removes the build file; the live file is untouched', async () => {
