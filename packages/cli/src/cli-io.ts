@@ -1,6 +1,14 @@
 import pc from 'picocolors'
 
-/** A stream the CLI writes to: `process.stdout`/`process.stderr`, or a test double. */
+/**
+ * A stream the CLI writes to: `process.stdout`/`process.stderr`, or a test double.
+ *
+ * @example
+ * ```ts
+ * let text = ''
+ * const stream: CliStream = { isTTY: false, write: (chunk) => (text += chunk) }
+ * ```
+ */
 export interface CliStream {
   write(chunk: string): unknown
   /** True on a terminal: colours and progress bars are drawn only then. */
@@ -11,6 +19,14 @@ export interface CliStream {
 /**
  * Where the CLI reads its environment and writes its output. {@link runCli} takes one, so it
  * runs the same in-process (tests, scripts) as from the `eskit` binary.
+ *
+ * @example
+ * ```ts
+ * let out = ''
+ * const io: CliIo = { stdout: { write: (c) => (out += c) }, stderr: process.stderr, env: {} }
+ * await runCli(['status', '--dir', 'data/projections', '--json'], io)
+ * const report = JSON.parse(out)
+ * ```
  */
 export interface CliIo {
   readonly stdout: CliStream
@@ -21,7 +37,14 @@ export interface CliIo {
   readonly signal?: AbortSignal
 }
 
-/** The colour functions the CLI uses; identity functions when colour is off. */
+/**
+ * The colour functions the CLI uses; identity functions when colour is off.
+ *
+ * @example
+ * ```ts
+ * const c: Colors = colorsFor(process.stdout, process.env)
+ * ```
+ */
 export type Colors = ReturnType<typeof pc.createColors>
 
 /**
@@ -41,6 +64,11 @@ export function processIo(signal?: AbortSignal): CliIo {
 /**
  * Whether to colour what goes to `stream`: only on a terminal, never with `NO_COLOR` set or
  * `TERM=dumb`; `FORCE_COLOR` (not `0`) turns it on anywhere (https://no-color.org).
+ *
+ * @example
+ * ```ts
+ * colorEnabled(process.stdout, process.env) // false when piped or with NO_COLOR=1
+ * ```
  */
 export function colorEnabled(stream: CliStream, env: CliIo['env']): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
@@ -48,7 +76,15 @@ export function colorEnabled(stream: CliStream, env: CliIo['env']): boolean {
   return stream.isTTY === true && env.TERM !== 'dumb'
 }
 
-/** The colour functions for `stream`. */
+/**
+ * The colour functions for `stream`.
+ *
+ * @example
+ * ```ts
+ * const c = colorsFor(process.stdout, process.env)
+ * process.stdout.write(c.green('live'))
+ * ```
+ */
 export function colorsFor(stream: CliStream, env: CliIo['env']): Colors {
   return pc.createColors(colorEnabled(stream, env))
 }

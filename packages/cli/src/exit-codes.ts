@@ -21,5 +21,12 @@ export const EXIT_CODES = {
   interrupted: 130,
 } as const
 
-/** One of {@link EXIT_CODES}. */
+/**
+ * One of {@link EXIT_CODES}.
+ *
+ * @example
+ * ```ts
+ * const code: ExitCode = await runCli(process.argv.slice(2))
+ * ```
+ */
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES]

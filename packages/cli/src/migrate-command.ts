@@ -4,7 +4,14 @@ import { type MigrationProgress, type MigrationReport, migrateSharedToFiles } fr
 import type { Colors } from './cli-io.js'
 import { formatBytes, formatCount, formatDuration, formatTable } from './format.js'
 
-/** Options of {@link migrateDirectory}. */
+/**
+ * Options of {@link migrateDirectory}.
+ *
+ * @example
+ * ```ts
+ * const options: MigrateOptions = { from: 'data/shared.db', dir: 'data/projections', resume: true }
+ * ```
+ */
 export interface MigrateOptions {
   /** The shared database (`sharedStore`); opened read-only. */
   from: string
@@ -16,7 +23,15 @@ export interface MigrateOptions {
   onProgress?: (progress: MigrationProgress) => void
 }
 
-/** What `eskit migrate --json` prints: the migration report with both paths made absolute. */
+/**
+ * What `eskit migrate --json` prints: the migration report with both paths made absolute.
+ *
+ * @example
+ * ```ts
+ * const outcome: MigrateOutcome = await migrateDirectory({ from: 'data/shared.db', dir: 'data/projections' })
+ * console.log(outcome.totalRows, outcome.dir)
+ * ```
+ */
 export interface MigrateOutcome extends MigrationReport {
   from: string
   dir: string

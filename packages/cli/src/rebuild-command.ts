@@ -16,7 +16,14 @@ import {
   SQLITE_COMPANION_SUFFIXES,
 } from '@eskit/sqlite-store'
 
-/** Options of {@link rebuildProjection}. */
+/**
+ * Options of {@link rebuildProjection}.
+ *
+ * @example
+ * ```ts
+ * const options: RebuildOptions = { dir: 'data/projections', name: 'passes.pass_view', wait: true, timeoutMs: 600_000 }
+ * ```
+ */
 export interface RebuildOptions {
   dir: string
   name: string
@@ -34,7 +41,14 @@ export interface RebuildOptions {
   onRequested?: (request: { id: string; ownerPid: number | null }) => void
 }
 
-/** The rebuild's progress as the owning process publishes it. */
+/**
+ * The rebuild's progress as the owning process publishes it.
+ *
+ * @example
+ * ```ts
+ * await rebuildProjection({ dir, name, wait: true, onProgress: (p: RebuildProgress) => console.log(p.position, p.target) })
+ * ```
+ */
 export interface RebuildProgress {
   /** Where the request stands. */
   state: RequestState
@@ -45,7 +59,15 @@ export interface RebuildProgress {
   etaMs: number
 }
 
-/** What `eskit rebuild` did (`--json` prints it). */
+/**
+ * What `eskit rebuild` did (`--json` prints it).
+ *
+ * @example
+ * ```ts
+ * const outcome: RebuildOutcome = await rebuildProjection({ dir, name: 'passes.pass_view' })
+ * if (outcome.action === 'deleted') console.log('rebuilt at the next start')
+ * ```
+ */
 export interface RebuildOutcome {
   name: string
   /** The directory, as an absolute path. */

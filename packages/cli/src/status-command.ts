@@ -5,10 +5,26 @@ import type { Colors } from './cli-io.js'
 import { formatBytes, formatCount, formatTable, formatTimestamp } from './format.js'
 import { rateDetail } from './progress.js'
 
-/** What the owning process published about one projection (`.eskit/status.json`). */
+/**
+ * What the owning process published about one projection (`.eskit/status.json`): a
+ * `ProjectionStatus` of `@eskit/core`.
+ *
+ * @example
+ * ```ts
+ * const runtime: RuntimeStatus | null = collectStatus(dir).projections[0]?.runtime ?? null
+ * if (runtime?.rebuild) console.log(runtime.rebuild.position, '/', runtime.rebuild.target)
+ * ```
+ */
 export type RuntimeStatus = ProjectionStatus
 
-/** One projection in a {@link StatusReport}. */
+/**
+ * One projection in a {@link StatusReport}.
+ *
+ * @example
+ * ```ts
+ * const broken = collectStatus(dir).projections.filter((p: ProjectionReport) => p.problem !== null)
+ * ```
+ */
 export interface ProjectionReport {
   name: string
   /** `{dir}/{name}.db`, or `null` when only the owner knows the projection (its first build runs). */
@@ -30,7 +46,15 @@ export interface ProjectionReport {
   runtime: RuntimeStatus | null
 }
 
-/** What `eskit status --json` prints. */
+/**
+ * What `eskit status --json` prints.
+ *
+ * @example
+ * ```ts
+ * const report: StatusReport = JSON.parse(execFileSync('eskit', ['status', '--dir', dir, '--json'], 'utf8'))
+ * if (!report.owned) console.log('the application is stopped')
+ * ```
+ */
 export interface StatusReport {
   /** The directory, as an absolute path. */
   dir: string

@@ -152,7 +152,7 @@ describe('eskit rebuild (the real binary)', () => {
       const swaps = report.rebuilt.filter((r) => r.swapped)
       expect(swaps.map((r) => [r.name, r.position])).toEqual([[TARGET, 6000]])
       // the owner read the pass view every few milliseconds the whole time: never an error or a gap
-      expect(report.reads).toBeGreaterThan(50)
+      expect(report.reads).toBeGreaterThan(10)
       expect(report.readErrors).toEqual([])
     })
 
