@@ -114,3 +114,45 @@ it('runs projections through a collector, resumes without replay, and rebuilds o
   ])
   check.close()
 })
+
+it('a projection table dropped underneath a running collector rebuilds that projection only', async () => {
+  const file = path.join(dir, 'app.db')
+  const events = createMemoryEventStore()
+  const head = await appendPasses(events, 30, 2)
+  const collector = createCollector({
+    events,
+    store: sharedStore({ path: file }),
+    batchSize: 25,
+    pollIntervalMs: 20,
+  })
+  collector.add(passProjection('passes.view')).add(holderCounts)
+  const rebuilt: string[] = []
+  collector.on('rebuilt', (info) => rebuilt.push(info.name))
+  await collector.start()
+  await collector.waitFor(head, { timeoutMs: 10_000 })
+  const passesBefore = collector.reader<Db>('passes.view').prepare('SELECT * FROM passes ORDER BY id').all()
+  const passesPosition = collector.status().find((s) => s.name === 'passes.view')?.position
+
+  rebuilt.length = 0 // the first builds count as rebuilds too
+  // Someone drops the table with their own connection, as one deletes a projection file.
+  const other = new Database(file)
+  other.exec('DROP TABLE holder_counts')
+  other.close()
+
+  const deadline = Date.now() + 10_000
+  while (!rebuilt.includes('holders.count') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  await collector.waitFor(head, { timeoutMs: 10_000 })
+  expect(rebuilt).toEqual(['holders.count'])
+  expect(
+    collector.reader<Db>('holders.count').prepare('SELECT sum(passes) AS n FROM holder_counts').get(),
+  ).toEqual({
+    n: 30,
+  })
+  expect(collector.reader<Db>('passes.view').prepare('SELECT * FROM passes ORDER BY id').all()).toEqual(
+    passesBefore,
+  )
+  expect(collector.status().find((s) => s.name === 'passes.view')?.position).toBe(passesPosition)
+  await collector.stop()
+})

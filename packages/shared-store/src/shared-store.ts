@@ -70,8 +70,9 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
   // A rebuild here drops the live tables and rebuilds them in place: there is no second copy to
   // swap in, since two versions of a projection cannot own the same table names in one database.
   buildBeside: false,
-  // Nothing to watch: the data lives in the one database the store holds open.
-  detectsLoss: false,
+  // A projection table dropped underneath (by the application, or by hand to force a rebuild)
+  // is noticed between batches through the schema version, like a deleted file per-file.
+  detectsLoss: true,
   // No side channel for the CLI; `eskit rebuild` works on per-file directories.
   externalRequests: false,
 })
@@ -82,6 +83,9 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
  * and parked events live in `_eskit_*` tables of the same database, so a batch and its
  * checkpoint commit in one transaction. Rebuilding a projection drops and recreates only the
  * tables its `setup` created; two projections claiming one table are refused with `SCHEMA_CONFLICT`.
+ *
+ * A projection table dropped underneath (the shared-mode counterpart of deleting a file) is
+ * noticed and rebuilds that projection only (`capabilities.detectsLoss`).
  *
  * `Conn` is the shared better-sqlite3 `Database`. With `{ path }` the store opens the file (WAL),
  * claims it with a `{path}.eskit-lock` sidecar (a second process gets `LOCKED`) and closes it on
@@ -259,10 +263,37 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
       return queue.run(() => {
         this.#check()
         const row = this.sql.getState.get(this.name) as ProjectionRow | undefined
-        return row
-          ? { position: row.position, version: row.version, logId: row.logId, builtAt: row.builtAt }
-          : null
+        if (!row) return null
+        const missing = this.#missingTables()
+        if (missing.length > 0) {
+          // Its checkpoint no longer describes data that exists: the slot starts empty.
+          logger.warn('shared-store: tables of the projection are gone; it will be rebuilt', {
+            projection: this.name,
+            missing,
+          })
+          return null
+        }
+        return { position: row.position, version: row.version, logId: row.logId, builtAt: row.builtAt }
       })
+    }
+
+    #schemaVersion = -1
+    #lost = false
+
+    check(): 'ok' | 'lost' {
+      if (this.#closed || phase !== 'open') return 'ok'
+      // The schema version moves with every schema change, on any connection: the tables are
+      // looked up only when it moved since the last check.
+      const version = this.db.pragma('schema_version', { simple: true }) as number
+      if (version !== this.#schemaVersion) {
+        this.#schemaVersion = version
+        this.#lost = this.sql.getPosition.get(this.name) !== undefined && this.#missingTables().length > 0
+      }
+      return this.#lost ? 'lost' : 'ok'
+    }
+
+    #missingTables(): string[] {
+      return (this.sql.missingTables.all(this.name) as { name: string }[]).map((row) => row.name)
     }
 
     initialize(init: { version: string; logId: string }): Promise<void> {
@@ -280,7 +311,9 @@ export function sharedStore(options: SharedStoreOptions): ProjectionStore<Databa
         activateGuards(sql, db, name)
         const kind = begin(db)
         try {
-          dropOwnedObjects(db, sql.ownedBy.all(name) as OwnedObjectRow[])
+          const owned = sql.ownedBy.all(name) as OwnedObjectRow[]
+          for (const row of owned) if (row.type === 'table') guard?.unprotect(row.name)
+          dropOwnedObjects(db, owned)
           sql.deleteOwned.run(name)
           sql.clearParked.run(name)
           const before = listSchemaObjects(db)
@@ -416,6 +449,7 @@ interface Statements {
   swapCheckpoint: Database.Statement
   ownedBy: Database.Statement
   allOwned: Database.Statement
+  missingTables: Database.Statement
   countOthers: Database.Statement
   ownerOf: Database.Statement
   deleteOwned: Database.Statement
@@ -441,6 +475,10 @@ function prepareStatements(db: Database.Database): Statements {
       'SELECT name, type, tbl_name AS tableName, projection FROM _eskit_tables WHERE projection = ? ORDER BY rowid',
     ),
     countOthers: db.prepare('SELECT count(*) AS n FROM _eskit_projections WHERE name <> ?'),
+    missingTables: db.prepare(
+      `SELECT t.name FROM _eskit_tables t WHERE t.projection = ? AND t.type = 'table'
+       AND NOT EXISTS (SELECT 1 FROM main.sqlite_master m WHERE m.type = 'table' AND m.name = t.name COLLATE NOCASE)`,
+    ),
     allOwned: db.prepare(
       'SELECT name, type, tbl_name AS tableName, projection FROM _eskit_tables ORDER BY rowid',
     ),

@@ -19,6 +19,12 @@ export interface WriteGuard {
   setCurrent(name: string | null): void
   /** Installs the triggers for `table`, owned by `owner` (replacing any for that table). */
   protect(table: string, owner: string): void
+  /**
+   * Removes the triggers of `table`. Needed before its projection is re-initialised: a table
+   * dropped by another connection leaves this connection's TEMP triggers on it behind, and they
+   * would clash with the ones for the new table.
+   */
+  unprotect(table: string): void
   /** Removes every guard object from the connection. */
   remove(): void
 }
@@ -39,21 +45,37 @@ export function createWriteGuard(db: Database.Database): WriteGuard {
     INSERT INTO temp._eskit_current (name) VALUES (NULL);
   `)
   const setCurrent = db.prepare('UPDATE temp._eskit_current SET name = ?')
+  const listGuards = db.prepare(
+    `SELECT name FROM temp.sqlite_master WHERE type = 'trigger' AND substr(name, 1, length(?)) = ?`,
+  )
+  const dropGuards = (prefix: string): void => {
+    for (const name of listGuards.pluck().all(prefix, prefix) as string[]) {
+      db.exec(`DROP TRIGGER IF EXISTS temp.${quoteIdentifier(name)}`)
+    }
+  }
+  let installation = 0
   return {
     setCurrent(name) {
       setCurrent.run(name)
     },
     protect(table, owner) {
+      dropGuards(guardPrefix(table))
       const message = quoteLiteral(`eskit: table "${table}" belongs to projection "${owner}"`)
+      // A fresh name each time: a table dropped by another connection leaves this connection's
+      // TEMP triggers on it behind, impossible to drop, and a trigger created under the same
+      // name would make SQLite reject the whole temp schema.
+      installation++
       for (const operation of OPERATIONS) {
-        const trigger = quoteIdentifier(guardTriggerName(table, operation))
+        const trigger = quoteIdentifier(`${guardPrefix(table)}${installation}_${operation}`)
         db.exec(`
-          DROP TRIGGER IF EXISTS temp.${trigger};
           CREATE TEMP TRIGGER ${trigger} BEFORE ${operation.toUpperCase()} ON ${quoteIdentifier(table)}
           WHEN (SELECT name FROM temp._eskit_current) <> ${quoteLiteral(owner)}
           BEGIN SELECT RAISE(ABORT, ${message}); END;
         `)
       }
+    },
+    unprotect(table) {
+      dropGuards(guardPrefix(table))
     },
     remove() {
       const triggers = db
@@ -86,6 +108,6 @@ export function parseGuardViolation(error: unknown): { table: string; owner: str
   return null
 }
 
-function guardTriggerName(table: string, operation: string): string {
-  return `_eskit_guard_${Buffer.from(table.toLowerCase()).toString('hex')}_${operation}`
+function guardPrefix(table: string): string {
+  return `_eskit_guard_${Buffer.from(table.toLowerCase()).toString('hex')}_`
 }
