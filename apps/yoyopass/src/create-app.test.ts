@@ -4,6 +4,7 @@ import path from 'node:path'
 import { silentLogger } from '@eskit/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from './create-app.ts'
+import { seed } from './seed.ts'
 
 const dirs: string[] = []
 
@@ -61,5 +62,39 @@ describe('createApp', () => {
       holder: 'Hedy Lamarr',
       status: 'active',
     })
+  })
+})
+
+describe('serving while a projection rebuilds', () => {
+  it('lets the event loop take turns during a rebuild, so I/O is served meanwhile', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
+    dirs.push(dataDir)
+    const first = await createApp({ store: 'files', dataDir, logger: silentLogger })
+    await seed(first.events, { passes: 800, now: new Date('2026-06-01T00:00:00Z') })
+    await first.collector.waitFor(await first.events.head(), { timeoutMs: 30_000 })
+    await first.close()
+
+    const second = await createApp({
+      store: 'files',
+      dataDir,
+      logger: silentLogger,
+      viewVersions: { 'passes.pass_view': '2' },
+    })
+    try {
+      const head = await second.events.head()
+      expect(head).toBeGreaterThan(3000)
+      // A macrotask queued now runs after at most one batch: the rebuild has not finished.
+      await new Promise((resolve) => setImmediate(resolve))
+      const during = second.collector.status().find((s) => s.name === 'passes.pass_view')
+      expect(during?.state).toBe('rebuilding')
+      expect(during?.rebuild?.position ?? 0).toBeLessThan(head)
+      // Meanwhile the old file answers in full.
+      const passes = await json(await second.app.request('/passes?limit=500'))
+      expect(passes.passes).toHaveLength(500)
+      await second.collector.waitFor(head, { timeoutMs: 30_000 })
+      expect(second.collector.status().find((s) => s.name === 'passes.pass_view')?.version).toMatch(/^2\+/)
+    } finally {
+      await second.close()
+    }
   })
 })

@@ -11,6 +11,7 @@ import { sqliteStore } from '@eskit/sqlite-store'
 import type { Hono } from 'hono'
 import { dataPaths, type StoreKind, type YoyopassConfig } from './config.ts'
 import { createConsoleLogger } from './console-logger.ts'
+import { withEventLoopTurns } from './event-loop-turns.ts'
 import { createHttpApp } from './http-app.ts'
 import { createViews, type YoyoViews } from './views/index.ts'
 
@@ -58,7 +59,11 @@ export async function createApp(
   const events = openSqliteEventStore({ path: dataPaths(config.dataDir).events, logger })
   let collector: Collector
   try {
-    collector = createCollector({ events, store: projectionStore(config.store, config.dataDir), logger })
+    collector = createCollector({
+      events: withEventLoopTurns(events),
+      store: projectionStore(config.store, config.dataDir),
+      logger,
+    })
     for (const view of views.all) collector.add(view)
     await collector.start()
   } catch (error) {
