@@ -15,7 +15,14 @@ import Database from 'better-sqlite3'
 import type { OwnedObjectRow, ParkedRow, ProjectionRow } from './eskit-tables.js'
 import { isVirtualTable, objectKey, quoteIdentifier, type SchemaObject } from './schema-objects.js'
 
-/** Options of {@link migrateSharedToFiles}. */
+/**
+ * Options of {@link migrateSharedToFiles}.
+ *
+ * @example
+ * ```ts
+ * const options: MigrationOptions = { from: 'data/app.db', dir: 'data/projections', resume: true }
+ * ```
+ */
 export interface MigrationOptions {
   /** The shared database (a `sharedStore` file). Opened read-only; never written. */
   from: string
@@ -32,7 +39,14 @@ export interface MigrationOptions {
   resume?: boolean
 }
 
-/** What {@link MigrationOptions.onProgress} receives. */
+/**
+ * What {@link MigrationOptions.onProgress} receives.
+ *
+ * @example
+ * ```ts
+ * const onProgress = (p: MigrationProgress) => bar.update(p.rowsDone, { total: p.rowsTotal, name: p.name })
+ * ```
+ */
 export interface MigrationProgress {
   /** The projection being copied. */
   name: string
@@ -45,7 +59,14 @@ export interface MigrationProgress {
   rowsTotal: number
 }
 
-/** One projection in a {@link MigrationReport}. */
+/**
+ * One projection in a {@link MigrationReport}.
+ *
+ * @example
+ * ```ts
+ * for (const p of report.projections) console.log(p.name, p.tables.join(','), p.rows, p.bytes, p.skipped)
+ * ```
+ */
 export interface MigratedProjection {
   name: string
   /** The tables copied into `{dir}/{name}.db` (views, indexes and triggers come along with them). */
@@ -59,7 +80,14 @@ export interface MigratedProjection {
   skipped: boolean
 }
 
-/** What {@link migrateSharedToFiles} returns. */
+/**
+ * What {@link migrateSharedToFiles} returns.
+ *
+ * @example
+ * ```ts
+ * const { projections, totalRows, totalBytes, durationMs } = await migrateSharedToFiles({ from, dir })
+ * ```
+ */
 export interface MigrationReport {
   projections: MigratedProjection[]
   totalRows: number

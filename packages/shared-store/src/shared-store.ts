@@ -45,7 +45,15 @@ import {
 } from './setup-conflicts.js'
 import { createWriteGuard, parseGuardViolation, type WriteGuard } from './write-guard.js'
 
-/** Options shared by both forms of {@link sharedStore}. */
+/**
+ * Options shared by both forms of {@link sharedStore}.
+ *
+ * @example
+ * ```ts
+ * const common: SharedStoreCommonOptions = { logger, guardWrites: true, busyTimeoutMs: 5000 }
+ * sharedStore({ path: 'data/app.db', ...common })
+ * ```
+ */
 export interface SharedStoreCommonOptions {
   /** Where the store logs; defaults to the collector's logger. */
   logger?: Logger
@@ -59,7 +67,15 @@ export interface SharedStoreCommonOptions {
   busyTimeoutMs?: number
 }
 
-/** Options of {@link sharedStore}: a database file the store opens, or a connection the application owns. */
+/**
+ * Options of {@link sharedStore}: a database file the store opens, or a connection the application owns.
+ *
+ * @example
+ * ```ts
+ * const byPath: SharedStoreOptions = { path: 'data/app.db' }
+ * const byConnection: SharedStoreOptions = { database: new Database('data/app.db') }
+ * ```
+ */
 export type SharedStoreOptions =
   | (SharedStoreCommonOptions & { path: string; database?: never })
   | (SharedStoreCommonOptions & { database: Database.Database; path?: never })
