@@ -113,6 +113,23 @@ describe('memoryStore', () => {
     expect(await codeOf(store.beginBuild?.(rowsProjection('p')) ?? Promise.resolve())).toBe('INVALID_STATE')
   })
 
+  it('with detectsLoss, a live slot whose data was removed reports lost', async () => {
+    const store = memoryStore({ detectsLoss: true })
+    expect(store.capabilities.detectsLoss).toBe(true)
+    await store.open(context)
+    const slot = await store.openSlot(rowsProjection('p'))
+    await slot.initialize({ version: '1', logId: 'log-1' })
+    expect(slot.check?.()).toBe('ok')
+    store.state.projections.delete('p')
+    expect(slot.check?.()).toBe('lost')
+    const fresh = await store.openSlot(rowsProjection('p'))
+    expect(await fresh.state()).toBeNull()
+    expect(fresh.check?.()).toBe('ok')
+    const plain = memoryStore()
+    await plain.open(context)
+    expect((await plain.openSlot(rowsProjection('q'))).check).toBeUndefined()
+  })
+
   it('hands out each rebuild request once and keeps the published status', async () => {
     const store = memoryStore()
     await store.open(context)

@@ -89,6 +89,12 @@ export interface MemoryStoreOptions {
   state?: MemoryStoreState
   /** Whether rebuilds happen beside the live data (default true); false rebuilds in place. */
   buildBeside?: boolean
+  /**
+   * Whether live slots notice their data vanishing (default false): with true, deleting a
+   * projection from `state.projections` makes its slot's `check()` say `'lost'`, as a deleted
+   * file does with `sqliteStore`.
+   */
+  detectsLoss?: boolean
 }
 
 /**
@@ -125,7 +131,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const state = options.state ?? createMemoryStoreState()
   const capabilities: StoreCapabilities = {
     buildBeside: options.buildBeside ?? true,
-    detectsLoss: false,
+    detectsLoss: options.detectsLoss ?? false,
     externalRequests: true,
   }
   let opened = false
@@ -143,7 +149,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     closed: boolean
   }
 
-  const makeSlot = (projection: Projection<MemoryConnection>, data: MemoryProjectionData): MemorySlot => {
+  const makeSlot = (
+    projection: Projection<MemoryConnection>,
+    data: MemoryProjectionData,
+    live: boolean,
+  ): MemorySlot => {
     const name = projection.name
     const assertSlotOpen = (): void => {
       assertUsable()
@@ -217,6 +227,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         openSlots.delete(slot)
       },
     }
+    if (capabilities.detectsLoss && live) {
+      slot.check = () => (state.projections.get(name) === slot.data ? 'ok' : 'lost')
+    }
     openSlots.add(slot)
     return slot
   }
@@ -247,7 +260,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async openSlot(projection) {
       assertUsable()
       assertProjectionName(projection.name)
-      return makeSlot(projection, liveData(projection.name))
+      return makeSlot(projection, liveData(projection.name), true)
     },
     async beginBuild(projection): Promise<ProjectionBuild> {
       assertUsable()
@@ -255,7 +268,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (!capabilities.buildBeside) {
         throw new EskitError('INVALID_STATE', 'this memory store rebuilds in place (buildBeside: false)')
       }
-      const slot = makeSlot(projection, { state: null, tables: new Map(), parked: [] })
+      const slot = makeSlot(projection, { state: null, tables: new Map(), parked: [] }, false)
       let finished = false
       const assertPending = (): void => {
         if (finished)
@@ -276,7 +289,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
           }
           state.projections.set(projection.name, slot.data)
           await slot.close()
-          return makeSlot(projection, slot.data)
+          return makeSlot(projection, slot.data, true)
         },
         async discard() {
           if (finished) return

@@ -2,6 +2,7 @@ import {
   createMemoryEventStore,
   createMemoryEventStoreState,
   createMemoryStoreState,
+  type MemoryStore,
   memoryStore,
 } from '@eskit/core'
 import { runEventStoreSuite } from './event-store-suite.js'
@@ -32,11 +33,21 @@ runProjectionStoreSuite({
   name: 'memoryStore',
   createStore: (location) => memoryStore({ state: once(storeStates, location, createMemoryStoreState) }),
   fixture: memoryFixture,
+  requestRebuild: (_location, name, store) => {
+    ;(store as MemoryStore).requestRebuild(name)
+  },
 })
 
 runProjectionStoreSuite({
-  name: 'memoryStore without build-beside',
+  name: 'memoryStore rebuilding in place, detecting loss',
   createStore: (location) =>
-    memoryStore({ state: once(storeStates, location, createMemoryStoreState), buildBeside: false }),
+    memoryStore({
+      state: once(storeStates, location, createMemoryStoreState),
+      buildBeside: false,
+      detectsLoss: true,
+    }),
   fixture: memoryFixture,
+  loseData: (_location, name, store) => {
+    ;(store as MemoryStore).state.projections.delete(name)
+  },
 })

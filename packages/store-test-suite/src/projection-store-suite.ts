@@ -52,6 +52,8 @@ export type ProjectionStoreGroup =
   | 'waitFor'
   | 'reader'
   | 'lock'
+  | 'externalRequests'
+  | 'loss'
 
 const ALL_GROUPS: readonly ProjectionStoreGroup[] = [
   'catchUp',
@@ -69,6 +71,8 @@ const ALL_GROUPS: readonly ProjectionStoreGroup[] = [
   'waitFor',
   'reader',
   'lock',
+  'externalRequests',
+  'loss',
 ]
 
 /**
@@ -98,6 +102,17 @@ export interface ProjectionStoreSuiteOptions<Conn> {
   skip?: Partial<Record<ProjectionStoreGroup, string>>
   /** Logger handed to the stores and collectors (default: silent). */
   logger?: Logger
+  /**
+   * For stores with `capabilities.externalRequests`: asks for a rebuild of `name` from outside
+   * the process, as the `eskit` CLI would (e.g. write a request file into `location`). Without
+   * it the `externalRequests` tests are skipped.
+   */
+  requestRebuild?(location: string, name: string, store: ProjectionStore<any>): void | Promise<void>
+  /**
+   * For stores with `capabilities.detectsLoss`: makes the live data of `name` vanish under the
+   * running store (e.g. delete its file). Without it the `loss` tests are skipped.
+   */
+  loseData?(location: string, name: string, store: ProjectionStore<any>): void | Promise<void>
 }
 
 const LOG_ID = 'suite-log-a'
@@ -930,6 +945,63 @@ export function runProjectionStoreSuite<Conn>(options: ProjectionStoreSuiteOptio
           expectedRows('1', log),
         )
         expect(() => collector.reader('suite.nope')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }))
+      })
+    })
+
+    group('externalRequests', () => {
+      it('a rebuild requested from outside the process is picked up by the poll and rebuilds', async (test) => {
+        const t = env()
+        const events = t.events()
+        await appendSample(events, 30)
+        const store = await t.store()
+        if (!store.capabilities.externalRequests || !options.requestRebuild) test.skip()
+        const probe = createProbe()
+        const collector = t.collector({ events, store }, [
+          project('suite.asked', 'asked_rows', { probe }),
+          project('suite.other', 'other_rows'),
+        ])
+        const rebuilt: RebuiltInfo[] = []
+        collector.on('rebuilt', (info) => rebuilt.push(info))
+        await collector.start()
+        await collector.waitFor(30)
+        await eventually(() => rebuilt.length === 2, 'the first builds')
+        probe.applied.length = 0
+        await options.requestRebuild?.(context().location, 'suite.asked', store)
+        await eventually(() => rebuilt.length === 3, 'the requested rebuild')
+        expect(rebuilt[2]).toMatchObject({ name: 'suite.asked', position: 30 })
+        expect(probe.applied).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+        const log = await readEverything(events)
+        expect(await t.rows(store, 'suite.asked', 'asked_rows')).toEqual(expectedRows('1', log))
+        expect(await t.rows(store, 'suite.other', 'other_rows')).toEqual(expectedRows('1', log))
+      })
+    })
+
+    group('loss', () => {
+      it('data that vanishes under a running collector is rebuilt; the other projections are not', async (test) => {
+        const t = env()
+        const events = t.events()
+        await appendSample(events, 30)
+        const store = await t.store()
+        if (!store.capabilities.detectsLoss || !options.loseData) test.skip()
+        const otherProbe = createProbe()
+        const collector = t.collector({ events, store }, [
+          project('suite.lost', 'lost_rows'),
+          project('suite.kept', 'kept_rows', { probe: otherProbe }),
+        ])
+        await collector.start()
+        await collector.waitFor(30)
+        otherProbe.applied.length = 0
+        await options.loseData?.(context().location, 'suite.lost', store)
+        await appendSample(events, 2, 31)
+        await collector.waitFor(32)
+        const log = await readEverything(events)
+        await eventually(
+          async () => (await t.rows(store, 'suite.lost', 'lost_rows')).length === 32,
+          'the rebuilt rows',
+        )
+        expect(await t.rows(store, 'suite.lost', 'lost_rows')).toEqual(expectedRows('1', log))
+        expect(await t.rows(store, 'suite.kept', 'kept_rows')).toEqual(expectedRows('1', log))
+        expect(otherProbe.applied).toEqual([31, 32])
       })
     })
 
