@@ -376,6 +376,16 @@ describe('{ database }', () => {
     expect(heads).toEqual([])
   })
 
+  it('refuses to open inside an open transaction of the database (INVALID_STATE), creating nothing', () => {
+    const db = raw(':memory:')
+    db.exec('BEGIN')
+    expect(() => openSqliteEventStore({ database: db })).toThrow(
+      expect.objectContaining({ code: 'INVALID_STATE' }),
+    )
+    db.exec('ROLLBACK')
+    expect(db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get()).toBe(0)
+  })
+
   it('returns numbers even when the database defaults to BigInt integers', async () => {
     const db = raw(':memory:')
     db.defaultSafeIntegers(true)

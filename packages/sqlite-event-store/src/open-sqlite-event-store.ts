@@ -125,6 +125,11 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
     }
     const db = options.database
     assertDatabase(db)
+    if (db.inTransaction) {
+      // The log's tables would be created inside the application's transaction and vanish with
+      // its rollback.
+      throw new EskitError('INVALID_STATE', 'open the event store outside of a transaction of the database')
+    }
     const location = db.name === ':memory:' || db.name === '' ? 'the given in-memory database' : db.name
     const id = prepareLog(db, location, false, logger)
     return createStore(db, { id, owned: false, logger })
