@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { EskitError } from '@eskit/core'
-import { directoryLayout, PARKED_TABLE, readProjectionMetadata } from '@eskit/sqlite-store'
+import { directoryLayout, inspectDirectory, PARKED_TABLE, readProjectionMetadata } from '@eskit/sqlite-store'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers.js'
@@ -142,6 +142,14 @@ describe('migrateSharedToFiles', () => {
     holders.close()
     // No temporary file is left behind.
     expect(fs.readdirSync(directoryLayout(target).builds)).toEqual([])
+    // What `eskit status --dir` sees: three valid projection files with their checkpoints, and no owner.
+    const inspected = inspectDirectory(target)
+    expect(inspected.owned).toBe(false)
+    expect(inspected.projections.map((p) => [p.name, p.version, p.logId, p.position, p.problem])).toEqual([
+      ['holders.count', '2', 'log-1', positions['holders.count'], null],
+      ['passes.view', '3', 'log-1', positions['passes.view'], null],
+      ['rich.view', '7', 'log-1', positions['rich.view'], null],
+    ])
   })
 
   it('refuses to overwrite an existing projection file and writes nothing', async () => {
