@@ -1,7 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { EskitError } from '@eskit/core'
-import { directoryLayout, inspectDirectory, PARKED_TABLE, readProjectionMetadata } from '@eskit/sqlite-store'
+import { EskitError, silentLogger } from '@eskit/core'
+import {
+  directoryLayout,
+  inspectDirectory,
+  PARKED_TABLE,
+  readProjectionMetadata,
+  sqliteStore,
+} from '@eskit/sqlite-store'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers.js'
@@ -183,6 +189,19 @@ describe('migrateSharedToFiles', () => {
     expect(report.totalRows).toBe(85 + 57 + 1 + 17)
     expect(hashFile(kept)).toBe(keptHash)
     expect(projectionFiles().sort()).toEqual(['holders.count.db', 'passes.view.db', 'rich.view.db'])
+  })
+
+  it('refuses with LOCKED while a sqliteStore owns the directory, writing nothing', async () => {
+    const running = sqliteStore({ dir: target })
+    await running.open({ logId: 'log-1', logger: silentLogger })
+    try {
+      expect((await rejection(migrateSharedToFiles({ from: shared, dir: target }))).code).toBe('LOCKED')
+      expect(projectionFiles()).toEqual([])
+    } finally {
+      await running.close()
+    }
+    const report = await migrateSharedToFiles({ from: shared, dir: target })
+    expect(report.projections).toHaveLength(3)
   })
 
   it('refuses a source that is missing or not an eskit shared database', async () => {
