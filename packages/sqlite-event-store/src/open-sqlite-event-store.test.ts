@@ -226,7 +226,7 @@ describe('readAll', () => {
         }
       }
     }
-  })
+  }, 30_000)
 
   it('returns [] for an empty types list and for after at or beyond the head', async () => {
     const store = open(path.join(tempDir(), 'events.db'))

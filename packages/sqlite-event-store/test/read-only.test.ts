@@ -38,7 +38,8 @@ async function seed(file: string): Promise<void> {
   await store.close()
 }
 
-describe('a read-only location', () => {
+// Real processes on a busy machine: generous time, no timing assertions.
+describe('a read-only location', { timeout: 60_000 }, () => {
   it('refuses to create a log in a read-only directory with READ_ONLY, creating nothing', async () => {
     const dir = reachableDir()
     fs.chmodSync(dir, 0o555)
