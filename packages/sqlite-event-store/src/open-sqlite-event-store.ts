@@ -89,6 +89,7 @@ export interface SqliteEventStoreDatabaseOptions {
 export type SqliteEventStoreOptions = SqliteEventStorePathOptions | SqliteEventStoreDatabaseOptions
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
+const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 /**
  * Opens the embedded event log: one SQLite file (WAL mode) holding every event, with gap-free
@@ -186,6 +187,8 @@ function openPath(options: SqliteEventStorePathOptions, logger: Logger): EventSt
       // WAL only once the file is known to be ours or empty: switching journal mode writes to it.
       if (!memory) db.pragma('journal_mode = WAL')
       db.pragma(`synchronous = ${synchronous}`)
+      // A huge append grows the -wal file; without a limit it keeps that size after checkpoints.
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`)
     })
     return createStore(db, { id, owned: true, logger })
   } catch (error) {
