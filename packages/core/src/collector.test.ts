@@ -675,6 +675,37 @@ describe('rebuild', () => {
     expect(positionsOf(reader)).toEqual(range(1, 20))
   })
 
+  it('data ahead of the log or from another log is not served while it rebuilds (behaviour 3)', async () => {
+    const state = createMemoryStoreState()
+    const logState = createMemoryEventStoreState()
+    const longer = recording(createMemoryEventStore({ id: 'log-a', state: logState }))
+    await appendMany(longer, 30)
+    const first = make({ events: longer, store: memoryStore({ state }) }).collector.add(rowsProjection('p'))
+    await first.start()
+    await first.waitFor(30)
+    await first.stop()
+    // A shorter log (a restored backup) and then a different log: the stored rows are unexplained.
+    for (const [id, count] of [
+      ['log-a', 10],
+      ['log-b', 12],
+    ] as const) {
+      const events = recording(createMemoryEventStore({ id }))
+      await appendMany(events, count)
+      events.hold((read) => read.after === 0)
+      const { collector, logger } = make({ events, store: memoryStore({ state }) })
+      collector.add(rowsProjection('p'))
+      await collector.start()
+      expect(logger.has('info', 'projection needs a rebuild')).toBe(true)
+      // emptied in place: no row the log cannot explain is readable, even on a build-beside store
+      expect(rows(collector, 'p')).toEqual([])
+      expect(statusOf(collector, 'p')).toMatchObject({ state: 'rebuilding', position: 0 })
+      events.release()
+      await collector.waitFor(count)
+      expect(rows(collector, 'p')).toEqual(range(1, count))
+      await collector.stop()
+    }
+  })
+
   it('without build-beside the rebuild is in place and reports progress up to the target', async () => {
     const { collector, events } = make({ store: memoryStore({ buildBeside: false }), batchSize: 7 })
     collector.add(rowsProjection('p'))

@@ -60,6 +60,11 @@ interface Entry {
   run: RebuildRun | null
   /** A rebuild to begin (why), before the projection may advance again. */
   pendingRebuild: string | null
+  /**
+   * The live data is not explained by this log (other log id, or ahead of its head): it must not
+   * keep serving while a rebuild runs beside it, so the rebuild empties it in place (behaviour 3).
+   */
+  untrusted: boolean
   rebuildDeferred: Deferred | null
   error: { message: string; position: number; attempts: number } | undefined
   attempts: number
@@ -338,9 +343,10 @@ export function createCollector(config: CollectorConfig): Collector {
         entry.liveInitialized = true
         entry.opened = true
         let reason: string | null = null
-        if (stored.version !== version) reason = `version changed from ${stored.version} to ${version}`
-        else if (stored.logId !== events.id) reason = `event log changed from ${stored.logId} to ${events.id}`
+        if (stored.logId !== events.id) reason = `event log changed from ${stored.logId} to ${events.id}`
         else if (stored.position > head) reason = `position ${stored.position} is beyond the log head ${head}`
+        else if (stored.version !== version) reason = `version changed from ${stored.version} to ${version}`
+        entry.untrusted = stored.logId !== events.id || stored.position > head
         if (reason !== null) {
           logger.info('projection needs a rebuild', {
             name: entry.name,
@@ -387,7 +393,11 @@ export function createCollector(config: CollectorConfig): Collector {
       }
       entry.run = null
       const init = { version: entry.projection.version, logId: events.id }
-      const beside = store.capabilities.buildBeside && store.beginBuild !== undefined && entry.liveInitialized
+      const beside =
+        store.capabilities.buildBeside &&
+        store.beginBuild !== undefined &&
+        entry.liveInitialized &&
+        !entry.untrusted
       if (beside && store.beginBuild) {
         const build = await store.beginBuild(entry.projection)
         try {
@@ -402,6 +412,7 @@ export function createCollector(config: CollectorConfig): Collector {
         await entry.slot.initialize(init)
         entry.position = 0
         entry.liveInitialized = true
+        entry.untrusted = false
         beginRun(entry, null, reason)
       }
       entry.pendingRebuild = null
@@ -751,6 +762,9 @@ export function createCollector(config: CollectorConfig): Collector {
       await runGroup(group, position, next)
       worked = true
       carried = group.filter((entry) => active(entry, Date.now()) && unitPosition(entry) === next)
+      // Stores like better-sqlite3 work synchronously, so without a macrotask turn between batches
+      // a long catch-up would starve the process's I/O (HTTP requests would wait for the rebuild).
+      await yieldToEventLoop()
     }
     return worked
   }
@@ -930,6 +944,7 @@ export function createCollector(config: CollectorConfig): Collector {
         reachedHead: false,
         run: null,
         pendingRebuild: null,
+        untrusted: false,
         rebuildDeferred: null,
         error: undefined,
         attempts: 0,
@@ -1188,4 +1203,9 @@ function describeThrown(value: unknown): string {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(describeThrown(error))
+}
+
+/** One turn of the event loop (timers, I/O) between batches. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
