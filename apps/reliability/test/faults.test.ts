@@ -302,9 +302,16 @@ fault(
     `
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, ws.projectionsDir], {
       cwd: new URL('..', import.meta.url).pathname,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve())
+      child.once('exit', (code) => reject(new Error(`owner process exited (${code}): ${stderr}`)))
+    })
     const collector = ws.collector([byType])
     const started = Date.now()
     const error = await collector.start().catch((e: unknown) => e)
