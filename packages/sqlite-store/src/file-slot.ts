@@ -156,6 +156,16 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
   }
 
   const finish = (conn: Database.Database, prepared: Statements, batch: BatchCommit): void => {
+    if (!conn.inTransaction) {
+      // SQLite rolled the transaction back after an error that apply caught, or apply ended it
+      throw new EskitError(
+        'IO',
+        `the transaction of a batch of ${name} ended inside apply; the batch was not committed`,
+        {
+          details: { name, from: batch.from, to: batch.to },
+        },
+      )
+    }
     try {
       if (batch.parked) {
         for (const parked of batch.parked) {
@@ -187,7 +197,7 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
       throw projectionError(error, 'apply', { from: batch.from, to: batch.to })
     }
     // the slot may have been closed (connection rolled back) while apply awaited
-    if (conn === null || prepared === null || conn !== db || !conn.open || !conn.inTransaction) {
+    if (conn === null || prepared === null || conn !== db || !conn.open) {
       throw new EskitError('CLOSED', `the slot of ${name} was closed during the batch; it was rolled back`, {
         details: { name, from: batch.from, to: batch.to },
       })

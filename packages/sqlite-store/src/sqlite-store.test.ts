@@ -609,3 +609,26 @@ describe('sqliteStore: a read-only directory', () => {
     expect(rowsOf(store.reader('other'))).toHaveLength(2)
   })
 })
+
+describe('sqliteStore: an apply that ends the transaction', () => {
+  it('is reported and nothing of the batch is committed', async () => {
+    const { store } = await openStore(tempDir())
+    const slot = await store.openSlot(
+      rowsProjection('passes', '1', {
+        apply: (_events, db) => {
+          db.exec('rollback')
+        },
+      }),
+    )
+    await initialized(slot, 0)
+    const error = await caught(slot.commit({ from: 0, to: 2, events: storedEvents(2) }))
+    expect(isEskitError(error, 'IO')).toBe(true)
+    expect((error as Error).message).toMatch(/ended inside apply/)
+    expect(await slot.state()).toMatchObject({ position: 0 })
+    expect(rowsOf(store.reader('passes'))).toEqual([])
+    // the slot stays usable
+    const next = await store.openSlot(rowsProjection('passes'))
+    await next.commit({ from: 0, to: 2, events: storedEvents(2) })
+    expect(rowsOf(store.reader('passes'))).toHaveLength(2)
+  })
+})
