@@ -79,6 +79,18 @@ describe('sqliteStore: files and names', () => {
     expect(fs.existsSync(path.join(path.dirname(dir), 'x.db'))).toBe(false)
   })
 
+  it('refuses bad options with INVALID_ARGUMENT', async () => {
+    for (const options of [
+      {},
+      { dir: '' },
+      { dir: tempDir(), busyTimeoutMs: -1 },
+      { dir: tempDir(), integrityCheck: 'full' },
+    ]) {
+      const error = await caught(() => sqliteStore(options as SqliteStoreOptions))
+      expect(isEskitError(error, 'INVALID_ARGUMENT'), JSON.stringify(options)).toBe(true)
+    }
+  })
+
   it('a second store on the same directory gets LOCKED at once; after close it can open', async () => {
     const dir = tempDir()
     const { store } = await openStore(dir)

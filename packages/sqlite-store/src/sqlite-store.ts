@@ -104,6 +104,16 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const layout: DirectoryLayout = directoryLayout(dir)
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const integrityCheck = options.integrityCheck ?? 'metadata'
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new EskitError('INVALID_ARGUMENT', 'busyTimeoutMs must be an integer >= 0', {
+      details: { busyTimeoutMs },
+    })
+  }
+  if (integrityCheck !== 'metadata' && integrityCheck !== 'quick') {
+    throw new EskitError('INVALID_ARGUMENT', "integrityCheck must be 'metadata' or 'quick'", {
+      details: { integrityCheck },
+    })
+  }
   const capabilities: StoreCapabilities = { buildBeside: true, detectsLoss: true, externalRequests: true }
 
   let logger: Logger = options.logger ?? silentLogger
