@@ -295,7 +295,23 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     .prepare<[string], number | null>(`SELECT max(stream_version) FROM ${EVENTS_TABLE} WHERE stream_id = ?`)
     .pluck()
     .safeIntegers(false)
-  const insert = db
+  // The first event of an append checks the expected version and takes the next stream version
+  // in the same statement (one statement fewer per append than SELECT + INSERT). The aggregate
+  // always yields one row; HAVING drops it when the stream is not where the caller expects, so
+  // nothing is inserted and no row comes back. `expected` NULL means 'any'.
+  const insertFirst = db
+    .prepare<
+      [string, string, string, string | null, number, string, number | null, number | null],
+      [number, number]
+    >(
+      `INSERT INTO ${EVENTS_TABLE} (stream_id, stream_version, type, data, metadata, recorded_at)
+       SELECT ?, coalesce(max(stream_version), 0) + 1, ?, ?, ?, ? FROM ${EVENTS_TABLE} WHERE stream_id = ?
+       HAVING ? IS NULL OR coalesce(max(stream_version), 0) = ?
+       RETURNING position, stream_version`,
+    )
+    .raw()
+    .safeIntegers(false)
+  const insertNext = db
     .prepare(
       `INSERT INTO ${EVENTS_TABLE} (stream_id, stream_version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`,
     )
@@ -314,21 +330,33 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
       expected: ExpectedVersion,
       recordedAt: number,
     ): AppendResult => {
-      const actual = currentVersion.get(streamId) ?? 0
-      const matches = expected === 'any' || (expected === 'no-stream' ? actual === 0 : expected === actual)
-      if (!matches) {
+      const first = encoded[0] as EncodedEvent
+      const check = expected === 'any' ? null : expected === 'no-stream' ? 0 : expected
+      const inserted = insertFirst.get(
+        streamId,
+        first.type,
+        first.data,
+        first.metadata,
+        recordedAt,
+        streamId,
+        check,
+        check,
+      )
+      if (inserted === undefined) {
+        const actual = currentVersion.get(streamId) ?? 0
         throw new EskitError(
           'CONCURRENCY',
           `stream ${JSON.stringify(streamId)} is at version ${actual}, expected ${String(expected)}`,
           { details: { streamId, expected, actual } },
         )
       }
-      let version = actual
-      let position = 0
-      for (const event of encoded) {
+      let [position, version] = inserted
+      for (let i = 1; i < encoded.length; i++) {
+        const event = encoded[i] as EncodedEvent
         version += 1
         position = Number(
-          insert.run(streamId, version, event.type, event.data, event.metadata, recordedAt).lastInsertRowid,
+          insertNext.run(streamId, version, event.type, event.data, event.metadata, recordedAt)
+            .lastInsertRowid,
         )
       }
       return { position, streamVersion: version }
@@ -344,6 +372,7 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
   }
 
   const notify = (head: number): void => {
+    if (listeners.size === 0) return
     for (const listener of [...listeners]) {
       try {
         const returned: unknown = listener(head)
