@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { useTempDirs } from '../test/helpers.js'
 import { READ_SQL } from './event-reader.js'
-import { openSqliteEventStore } from './open-sqlite-event-store.js'
+import { INSERT_FIRST_SQL, openSqliteEventStore } from './open-sqlite-event-store.js'
 
 const tempDir = useTempDirs()
 const databases: Database.Database[] = []
@@ -43,12 +43,12 @@ describe('query plans: every read is an index or rowid-range lookup, never a ful
     expect(byIndex.some((d) => d.startsWith('SCAN events'))).toBe(false)
   })
 
-  it('readStream and the version check seek the (stream_id, stream_version) index', async () => {
+  it('readStream and the version check of append seek the (stream_id, stream_version) index', async () => {
     const db = await logDatabase()
     expect(plan(db, READ_SQL.stream, ['a'])).toEqual([
       'SEARCH events USING INDEX events_stream_version (stream_id=?)',
     ])
-    expect(plan(db, 'SELECT max(stream_version) FROM events WHERE stream_id = ?', ['a'])).toEqual([
+    expect(plan(db, INSERT_FIRST_SQL, ['a', 'T', '{}', null, 1, 'a', 0, 0])).toEqual([
       'SEARCH events USING COVERING INDEX events_stream_version (stream_id=?)',
     ])
   })

@@ -89,6 +89,18 @@ export interface SqliteEventStoreDatabaseOptions {
 export type SqliteEventStoreOptions = SqliteEventStorePathOptions | SqliteEventStoreDatabaseOptions
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+/**
+ * The first event of an append checks the expected version and takes the next stream version
+ * in the same statement (one statement fewer per append than SELECT + INSERT). The aggregate
+ * always yields one row; HAVING drops it when the stream is not where the caller expects, so
+ * nothing is inserted and no row comes back. The expected version NULL means 'any'. Exported
+ * for the query-plan test.
+ */
+export const INSERT_FIRST_SQL = `INSERT INTO ${EVENTS_TABLE} (stream_id, stream_version, type, data, metadata, recorded_at)
+  SELECT ?, coalesce(max(stream_version), 0) + 1, ?, ?, ?, ? FROM ${EVENTS_TABLE} WHERE stream_id = ?
+  HAVING ? IS NULL OR coalesce(max(stream_version), 0) = ?
+  RETURNING position, stream_version`
 const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 /**
@@ -295,20 +307,11 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     .prepare<[string], number | null>(`SELECT max(stream_version) FROM ${EVENTS_TABLE} WHERE stream_id = ?`)
     .pluck()
     .safeIntegers(false)
-  // The first event of an append checks the expected version and takes the next stream version
-  // in the same statement (one statement fewer per append than SELECT + INSERT). The aggregate
-  // always yields one row; HAVING drops it when the stream is not where the caller expects, so
-  // nothing is inserted and no row comes back. `expected` NULL means 'any'.
   const insertFirst = db
     .prepare<
       [string, string, string, string | null, number, string, number | null, number | null],
       [number, number]
-    >(
-      `INSERT INTO ${EVENTS_TABLE} (stream_id, stream_version, type, data, metadata, recorded_at)
-       SELECT ?, coalesce(max(stream_version), 0) + 1, ?, ?, ?, ? FROM ${EVENTS_TABLE} WHERE stream_id = ?
-       HAVING ? IS NULL OR coalesce(max(stream_version), 0) = ?
-       RETURNING position, stream_version`,
-    )
+    >(INSERT_FIRST_SQL)
     .raw()
     .safeIntegers(false)
   const insertNext = db
