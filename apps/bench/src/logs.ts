@@ -46,6 +46,8 @@ export interface LogCache {
   raw(events: number, streams?: number): string
   /** A writable copy of an eskit log, for cases that append to it. */
   eskitCopy(events: number, file: string, streams?: number): Promise<string>
+  /** Any other cached file (a peer's log): built once by `build` into the path it is given. */
+  other(name: string, build: (file: string) => Promise<void>): Promise<string>
 }
 
 /**
@@ -115,6 +117,17 @@ export function logCache(dir: string, defaultStreams: number = REFERENCE_STREAMS
     },
     async eskitCopy(events, file, streams = defaultStreams) {
       copyDatabase(await cache.eskit(events, streams), file)
+      return file
+    },
+    async other(name, build) {
+      const file = path.join(dir, name)
+      if (!fs.existsSync(file)) {
+        const building = `${file}.building`
+        removeDatabase(building)
+        await build(building)
+        if (fs.existsSync(`${building}-wal`)) fs.renameSync(`${building}-wal`, `${file}-wal`)
+        fs.renameSync(building, file)
+      }
       return file
     },
   }

@@ -118,19 +118,44 @@ function passProjection(emmett: EmmettModule): unknown {
   })
 }
 
-/** A log in Emmett's own store with the first `events` events of the workload. */
+/**
+ * A log in Emmett's own store with the first `events` events of the workload. Under heavy load
+ * Emmett's append has failed here with SQLITE_BUSY "cannot commit transaction - SQL statements in
+ * progress" (inside its sqlite3 connection handling); the failed append is rolled back when its
+ * connection closes, so it is retried a few times. The view's digest check would catch a double.
+ */
 export async function writeEmmettLog(
   benchRoot: string,
   file: string,
   events: number,
   streams: number,
-): Promise<void> {
+): Promise<{ retries: number }> {
   const emmett = loadEmmett(benchRoot)
   const store = emmett.getSQLiteEventStore({ fileName: file })
+  let retries = 0
   for (const group of workloadGroups(0, events, streams)) {
-    await store.appendToStream(group.streamId, group.events)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.appendToStream(group.streamId, group.events)
+        break
+      } catch (error) {
+        if (attempt >= 5 || !/SQLITE_BUSY/.test(String((error as Error).message))) throw error
+        retries++
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
+      }
+    }
   }
+  // Emmett closes its connections without waiting; checkpoint the WAL into the file and give the
+  // closes time to finish, so the file can be copied and renamed on its own.
+  const admin = emmett.sqliteConnection({ fileName: file })
+  await admin.command('PRAGMA wal_checkpoint(TRUNCATE)')
+  admin.close()
+  await new Promise((resolve) => setTimeout(resolve, 250))
+  return { retries }
 }
+
+/** A rebuild that has not reached the head by then has failed (rather than hanging the run). */
+const REBUILD_TIMEOUT_MS = 180_000
 
 /** A setting of Emmett's consumer. */
 export interface EmmettSetting {
@@ -166,13 +191,27 @@ export async function emmettRebuild(
   const last = BigInt(head)
   consumer.processor({
     // A new processor id per run: Emmett keeps a checkpoint per processor.
-    processorId: `bench-passes-${run}-${setting.label}`,
+    processorId: `bench-passes-${process.pid}-${run}-${setting.label}`,
     projection: passProjection(emmett),
     startFrom: 'BEGINNING',
     stopAfter: (message) => message.metadata.globalPosition >= last,
   })
   const started = performance.now()
-  await consumer.start()
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      consumer.start(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`Emmett did not reach position ${head} within ${REBUILD_TIMEOUT_MS / 1000} s`)),
+          REBUILD_TIMEOUT_MS,
+        )
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
   const ms = performance.now() - started
   await consumer.close()
   const reader = emmett.sqliteConnection({ fileName: file })
