@@ -1,6 +1,6 @@
 // Regenerates docs/reliability.md from the suite's own output (apps/reliability/results/*.json,
 // written by the tests). Run: pnpm --filter @eskit/reliability report
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ReliabilityRow } from '../src/results.ts'
 
@@ -82,5 +82,6 @@ ${table(inputs)}
 
 ${recorded.map((r) => `- ${r}`).join('\n')}
 `
+mkdirSync(join(target, '..'), { recursive: true })
 writeFileSync(target, text)
 console.log(`wrote ${target} (${rows.length} rows)`)

@@ -51,6 +51,6 @@ for (;;) {
   const { position } = await events.append(stream, batch)
   say(`ack ${position}`)
   // Sometimes ask for a rebuild, so kills also land during builds and swaps.
-  if (random.next() < 0.01) void collector.rebuild('stats.by_type').catch(() => {})
+  if (random.next() < 0.002) void collector.rebuild('stats.by_type').catch(() => {})
   if (random.next() < 0.5) await new Promise((resolve) => setImmediate(resolve))
 }

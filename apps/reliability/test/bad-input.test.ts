@@ -109,7 +109,7 @@ describe('events (property-based)', () => {
       fc.asyncProperty(
         fc.string({ minLength: 1, maxLength: 40 }),
         fc.jsonValue(),
-        fc.option(poison, { nil: undefined }),
+        fc.option(poison, { nil: undefined, freq: 2 }),
         async (type, data, injected) => {
           const head = await ws!.events.head()
           if (injected === undefined) {

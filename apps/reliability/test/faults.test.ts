@@ -119,7 +119,7 @@ describe('a projection that throws on one event', () => {
 
 fault(
   'a projection file deleted while the process runs',
-  'only that projection rebuilt (new inode); the other files kept their inode and checkpoint',
+  'noticed (warning naming it) and only that projection rebuilt, equal to a fresh rebuild; the other files kept their inode and checkpoint',
   async () => {
     ws = createWorkspace(2)
     await ws.append(200)
