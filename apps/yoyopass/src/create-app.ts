@@ -11,7 +11,6 @@ import { sqliteStore } from '@eskit/sqlite-store'
 import type { Hono } from 'hono'
 import { dataPaths, type StoreKind, type YoyopassConfig } from './config.ts'
 import { createConsoleLogger } from './console-logger.ts'
-import { withEventLoopTurns } from './event-loop-turns.ts'
 import { createHttpApp } from './http-app.ts'
 import { createViews, type YoyoViews } from './views/index.ts'
 
@@ -60,7 +59,7 @@ export async function createApp(
   let collector: Collector
   try {
     collector = createCollector({
-      events: withEventLoopTurns(events),
+      events,
       store: projectionStore(config.store, config.dataDir),
       logger,
     })
