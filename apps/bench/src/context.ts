@@ -19,7 +19,12 @@ export interface BenchContext {
   /** The digest every implementation must reach after the first `events` events. */
   expected(events: number, streams?: number): ViewDigest
   /** Figures later cases compare against (raw rebuild events/s of the reference workload). */
-  baselines: { rawRebuildMedianMs?: number; rawRebuildEventsPerSecond?: number }
+  baselines: {
+    rawRebuildMedianMs?: number
+    rawRebuildEventsPerSecond?: number
+    /** The recommended style on sqliteStore: the rate a real rebuild runs at. */
+    recommendedRebuildEventsPerSecond?: number
+  }
 }
 
 /** Memoised expected digests: the in-memory model is the independent reference. */

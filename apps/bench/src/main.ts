@@ -7,7 +7,6 @@
  *   node src/main.ts --peers    also install (once, into .peers/) and measure Emmett
  *   node src/main.ts --only=1,6 only these cases
  *   node src/main.ts --fresh-logs  rebuild the event logs (full mode keeps them in .cache/)
- *   ESKIT_BENCH_PEERS=1         same as --peers
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -30,7 +29,7 @@ const { values } = parseArgs({
 
 const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const config = values.quick ? QUICK : FULL
-const peers = values.peers || process.env.ESKIT_BENCH_PEERS === '1'
+const peers = values.peers
 const only = values.only?.split(',').map((n) => Number(n.trim()))
 const log = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`)

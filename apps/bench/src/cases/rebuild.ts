@@ -133,6 +133,7 @@ export async function rebuildCase(ctx: BenchContext): Promise<void> {
   const baseline = { medianMs: raw.median, of: 'raw' }
   for (const [i, contender] of contenders.entries()) {
     const summary = summarize(samples[i]!)
+    if (contender.target) ctx.baselines.recommendedRebuildEventsPerSecond = (events / summary.median) * 1000
     ctx.add(
       rateRow(CASE, contender.variant, summary, events, i === 0 ? undefined : baseline, contender.target),
     )
