@@ -3,7 +3,14 @@ import type { Logger } from './logger.js'
 import type { Projection } from './projection.js'
 import type { ParkedEvent, ProjectionStore } from './projection-store.js'
 
-/** The lifecycle state of one projection in a collector. */
+/**
+ * The lifecycle state of one projection in a collector.
+ *
+ * @example
+ * ```ts
+ * if (collector.status().some((s) => s.state === 'failed')) alert()
+ * ```
+ */
 export type ProjectionState = 'starting' | 'rebuilding' | 'catching-up' | 'live' | 'failed' | 'stopped'
 
 /**
@@ -28,7 +35,14 @@ export interface ProjectionStatus {
   rebuild?: { position: number; target: number; eventsPerSecond: number; etaMs: number }
 }
 
-/** Retry policy for `onError: 'retry'`. */
+/**
+ * Retry policy for `onError: 'retry'`.
+ *
+ * @example
+ * ```ts
+ * createCollector({ events, store, onError: 'retry', retry: { initialDelayMs: 50, maxDelayMs: 5_000 } })
+ * ```
+ */
 export interface RetryOptions {
   /** First delay, doubled per attempt. Default 100 ms. */
   initialDelayMs?: number
@@ -38,6 +52,12 @@ export interface RetryOptions {
 
 /**
  * Configuration of {@link createCollector}.
+ *
+ * @example
+ * ```ts
+ * const config: CollectorConfig = { events, store: sqliteStore({ dir: 'data/projections' }), batchSize: 500 }
+ * const collector = createCollector(config)
+ * ```
  */
 export interface CollectorConfig {
   events: EventStore
@@ -54,7 +74,14 @@ export interface CollectorConfig {
   pollIntervalMs?: number
 }
 
-/** Payload of `on('progress')`. */
+/**
+ * Payload of `on('progress')`.
+ *
+ * @example
+ * ```ts
+ * collector.on('progress', (p: ProgressInfo) => console.log(p.name, `${p.position}/${p.target}`, p.etaMs))
+ * ```
+ */
 export interface ProgressInfo {
   name: string
   state: ProjectionState
@@ -64,7 +91,14 @@ export interface ProgressInfo {
   etaMs: number
 }
 
-/** Payload of `on('error')`. */
+/**
+ * Payload of `on('error')`.
+ *
+ * @example
+ * ```ts
+ * collector.on('error', (e: ErrorInfo) => logger.error('projection failed', { name: e.name, position: e.position }))
+ * ```
+ */
 export interface ErrorInfo {
   name: string
   error: Error
@@ -73,7 +107,14 @@ export interface ErrorInfo {
   policy: 'retry' | 'skip' | 'stop'
 }
 
-/** Payload of `on('rebuilt')`. */
+/**
+ * Payload of `on('rebuilt')`.
+ *
+ * @example
+ * ```ts
+ * collector.on('rebuilt', (r: RebuiltInfo) => console.log(r.name, r.version, r.swapped, r.durationMs))
+ * ```
+ */
 export interface RebuiltInfo {
   name: string
   version: string

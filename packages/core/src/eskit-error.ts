@@ -1,6 +1,12 @@
 /**
  * Every stable error code the eskit packages throw. Codes are public API: match on `code`,
  * never on the message.
+ *
+ * @example
+ * ```ts
+ * const retryable: EskitErrorCode[] = ['BUSY', 'CONCURRENCY']
+ * if (isEskitError(error) && retryable.includes(error.code)) retry()
+ * ```
  */
 export type EskitErrorCode =
   /** `expectedVersion` did not match the stream's current version; nothing was written. */

@@ -1,6 +1,13 @@
 import type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
 
-/** Options of {@link EventStore.readAll}. */
+/**
+ * Options of {@link EventStore.readAll}.
+ *
+ * @example
+ * ```ts
+ * const batch = await events.readAll({ after: 0, limit: 1000, types: ['PassIssued'] })
+ * ```
+ */
 export interface ReadAllOptions {
   /** Read events with a position greater than this (0 = from the start). */
   after: number
@@ -10,12 +17,27 @@ export interface ReadAllOptions {
   types?: readonly string[]
 }
 
-/** Options of {@link EventStore.append}. */
+/**
+ * Options of {@link EventStore.append}.
+ *
+ * @example
+ * ```ts
+ * await events.append('pass-1', [scanned], { expectedVersion: 1 })
+ * ```
+ */
 export interface AppendOptions {
   expectedVersion?: ExpectedVersion
 }
 
-/** What {@link EventStore.append} returns: the last appended event's position and stream version. */
+/**
+ * What {@link EventStore.append} returns: the last appended event's position and stream version.
+ *
+ * @example
+ * ```ts
+ * const { position, streamVersion } = await events.append('pass-1', [issued])
+ * await collector.waitFor(position)
+ * ```
+ */
 export interface AppendResult {
   position: number
   streamVersion: number

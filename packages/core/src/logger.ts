@@ -1,4 +1,11 @@
-/** Structured fields attached to a log line. */
+/**
+ * Structured fields attached to a log line.
+ *
+ * @example
+ * ```ts
+ * logger.warn('file moved aside', { name: 'passes', reason: 'not SQLite' } satisfies LogFields)
+ * ```
+ */
 export type LogFields = Record<string, unknown>
 
 /**

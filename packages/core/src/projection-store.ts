@@ -6,6 +6,11 @@ import type { Projection } from './projection.js'
 /**
  * What a projection store can do. The Collector adapts to it: without `buildBeside` a rebuild
  * resets the live data and rebuilds in place (readers see it empty while it rebuilds).
+ *
+ * @example
+ * ```ts
+ * if (!store.capabilities.buildBeside) console.log('rebuilds empty the live data first')
+ * ```
  */
 export interface StoreCapabilities {
   /** Builds a new version beside the live data and swaps it in atomically (zero-downtime rebuild). */
@@ -16,14 +21,29 @@ export interface StoreCapabilities {
   readonly externalRequests: boolean
 }
 
-/** Handed to {@link ProjectionStore.open} by the Collector. */
+/**
+ * Handed to {@link ProjectionStore.open} by the Collector.
+ *
+ * @example
+ * ```ts
+ * await store.open({ logId: events.id, logger: silentLogger })
+ * ```
+ */
 export interface StoreContext {
   /** `id` of the event log the projections are built from. */
   readonly logId: string
   readonly logger: Logger
 }
 
-/** What a store keeps beside a projection's data: its checkpoint and identity. */
+/**
+ * What a store keeps beside a projection's data: its checkpoint and identity.
+ *
+ * @example
+ * ```ts
+ * const state = await slot.state()
+ * if (state === null || state.version !== projection.version) await slot.initialize({ version, logId })
+ * ```
+ */
 export interface SlotState {
   /** Last event position whose effects are committed (0 = none). */
   readonly position: number
@@ -35,7 +55,14 @@ export interface SlotState {
   readonly builtAt: string
 }
 
-/** An event a projection could not apply and, with `onError: 'skip'`, stepped over. */
+/**
+ * An event a projection could not apply and, with `onError: 'skip'`, stepped over.
+ *
+ * @example
+ * ```ts
+ * for (const p of await slot.parked()) console.log(p.position, p.type, p.error)
+ * ```
+ */
 export interface ParkedEvent {
   readonly position: number
   readonly streamId: string
@@ -51,6 +78,11 @@ export interface ParkedEvent {
 /**
  * One atomic step of a projection: apply `events` (may be empty) and move the checkpoint from
  * `from` to `to` as a compare-and-swap; record `parked` in the same transaction.
+ *
+ * @example
+ * ```ts
+ * await slot.commit({ from: 0, to: events.at(-1)?.position ?? 0, events })
+ * ```
  */
 export interface BatchCommit {
   /** The checkpoint the caller believes is stored; any other stored value fails the swap. */
@@ -61,7 +93,14 @@ export interface BatchCommit {
   readonly parked?: readonly ParkedEvent[]
 }
 
-/** A request from outside the process (see {@link StoreCapabilities.externalRequests}). */
+/**
+ * A request from outside the process (see {@link StoreCapabilities.externalRequests}).
+ *
+ * @example
+ * ```ts
+ * for (const request of (await store.takeRequests?.()) ?? []) if (request.type === 'rebuild') rebuild(request.name)
+ * ```
+ */
 export interface StoreRequest {
   readonly type: 'rebuild'
   readonly name: string
@@ -72,6 +111,13 @@ export interface StoreRequest {
 /**
  * A projection's data in a store: the live data (from `openSlot`) or a build beside it (from
  * `beginBuild`). The Collector is its only writer.
+ *
+ * @example
+ * ```ts
+ * const slot = await store.openSlot(projection)
+ * if ((await slot.state()) === null) await slot.initialize({ version: projection.version, logId: events.id })
+ * await slot.commit({ from: 0, to: 2, events: batch })
+ * ```
  */
 export interface ProjectionSlot {
   readonly name: string
@@ -98,7 +144,17 @@ export interface ProjectionSlot {
   close(): Promise<void>
 }
 
-/** A build beside the live data (stores with `capabilities.buildBeside`). */
+/**
+ * A build beside the live data (stores with `capabilities.buildBeside`).
+ *
+ * @example
+ * ```ts
+ * const build = await store.beginBuild!(projection)
+ * await build.initialize({ version: projection.version, logId: events.id })
+ * await build.commit({ from: 0, to: head, events: batch })
+ * const live = await build.swap()
+ * ```
+ */
 export interface ProjectionBuild extends ProjectionSlot {
   /**
    * Makes the build durable and atomically replaces the live data with it; readers move to it.

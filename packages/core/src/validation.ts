@@ -71,7 +71,15 @@ export function encodeEvents(events: unknown): EncodedEvent[] {
   return events.map((event, index) => encodeEvent(event, index))
 }
 
-/** An event checked and serialised by {@link encodeEvents}. */
+/**
+ * An event checked and serialised by {@link encodeEvents}.
+ *
+ * @example
+ * ```ts
+ * const [first] = encodeEvents([{ type: 'PassIssued', data: { holder: 'Ada' } }])
+ * first?.metadata // null
+ * ```
+ */
 export interface EncodedEvent {
   type: string
   data: string
