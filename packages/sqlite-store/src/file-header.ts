@@ -2,7 +2,15 @@ import fs from 'node:fs'
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
 
-/** What the first 100 bytes of a file say about it. */
+/**
+ * What the first 100 bytes of a file say about it.
+ *
+ * @example
+ * ```ts
+ * const header: FileHeader = readFileHeader(file)
+ * if (header.kind === 'sqlite' && header.wal) console.log('WAL mode')
+ * ```
+ */
 export type FileHeader =
   | { readonly kind: 'missing' }
   | { readonly kind: 'not-sqlite'; readonly reason: string }

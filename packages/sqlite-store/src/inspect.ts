@@ -12,6 +12,12 @@ import { type PublishedStatus, readStatusFile } from './status-file.js'
 /**
  * One projection file as found on disk. The metadata fields are `null` when the file has a
  * `problem` (not SQLite, not an eskit projection, unreadable), which the store would move aside.
+ *
+ * @example
+ * ```ts
+ * const info: ProjectionFileInfo = readProjectionFile('data/projections/passes.pass_view.db')
+ * if (info.problem !== null) console.log('would be moved aside:', info.problem)
+ * ```
  */
 export interface ProjectionFileInfo {
   /** The projection name, from the file name. */
@@ -28,7 +34,15 @@ export interface ProjectionFileInfo {
   readonly problem: string | null
 }
 
-/** A projection directory as found on disk, from {@link inspectDirectory}. */
+/**
+ * A projection directory as found on disk, from {@link inspectDirectory}.
+ *
+ * @example
+ * ```ts
+ * const info: DirectoryInfo = inspectDirectory('data/projections')
+ * console.log(info.owned, info.projections.length, info.quarantined)
+ * ```
+ */
 export interface DirectoryInfo {
   readonly dir: string
   /** True when a live process holds the directory's ownership lock. */

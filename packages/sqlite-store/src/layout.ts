@@ -32,7 +32,15 @@ export const PROJECTION_FILE_EXTENSION = '.db'
  */
 export const SQLITE_COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'] as const
 
-/** Every path of a projection directory's layout (see the README's "Layout"). */
+/**
+ * Every path of a projection directory's layout (see the README's "Layout").
+ *
+ * @example
+ * ```ts
+ * const layout: DirectoryLayout = directoryLayout('data/projections')
+ * fs.readdirSync(layout.quarantine)
+ * ```
+ */
 export interface DirectoryLayout {
   /** The projection directory itself. */
   readonly dir: string

@@ -41,7 +41,15 @@ export const PARKED_TABLE = '_eskit_parked'
  */
 export const ESKIT_TABLE_PREFIX = '_eskit_'
 
-/** What the metadata table of a projection file holds. */
+/**
+ * What the metadata table of a projection file holds.
+ *
+ * @example
+ * ```ts
+ * const meta: ProjectionMetadata = readProjectionMetadata(db)
+ * console.log(meta.name, meta.version, meta.position)
+ * ```
+ */
 export interface ProjectionMetadata {
   readonly name: string
   readonly version: string
@@ -54,7 +62,14 @@ export interface ProjectionMetadata {
   readonly builtAt: string
 }
 
-/** Input of {@link writeProjectionMetadata}. */
+/**
+ * Input of {@link writeProjectionMetadata}.
+ *
+ * @example
+ * ```ts
+ * writeProjectionMetadata(db, { name: 'passes.pass_view', version: '1', logId: events.id, position: 0 })
+ * ```
+ */
 export interface ProjectionMetadataInput {
   readonly name: string
   readonly version: string

@@ -4,7 +4,15 @@ import Database from 'better-sqlite3'
 import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'
 
-/** A held claim on a projection directory (see {@link acquireOwnership}). */
+/**
+ * A held claim on a projection directory (see {@link acquireOwnership}).
+ *
+ * @example
+ * ```ts
+ * const lock: OwnershipLock = acquireOwnership('data/projections')
+ * lock.release()
+ * ```
+ */
 export interface OwnershipLock {
   readonly dir: string
   /** Releases the claim. Idempotent. */

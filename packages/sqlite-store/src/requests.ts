@@ -6,7 +6,15 @@ import { assertProjectionName, EskitError, isValidProjectionName, toEskitError }
 import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'
 
-/** The content of a request file `{dir}/.eskit/requests/{id}.json`. */
+/**
+ * The content of a request file `{dir}/.eskit/requests/{id}.json`.
+ *
+ * @example
+ * ```ts
+ * const request = JSON.parse(fs.readFileSync(file, 'utf8')) as RebuildRequestFile
+ * console.log(request.name, request.requestedAt)
+ * ```
+ */
 export interface RebuildRequestFile {
   readonly type: 'rebuild'
   readonly id: string
@@ -22,10 +30,24 @@ export interface RebuildRequestFile {
  * - `done`: the rebuilt projection is live (`position` is where it stood);
  * - `failed`: the rebuild failed or the process stopped first (`message` says why);
  * - `rejected`: the owning process has no projection of that name.
+ *
+ * @example
+ * ```ts
+ * const done: RequestState[] = ['done', 'failed', 'rejected']
+ * if (done.includes(readRequestResult(dir, id)?.state ?? 'pending')) stopWaiting()
+ * ```
  */
 export type RequestState = 'pending' | 'accepted' | 'done' | 'failed' | 'rejected'
 
-/** The outcome of a request, in `{dir}/.eskit/results/{id}.json` once the owner took it. */
+/**
+ * The outcome of a request, in `{dir}/.eskit/results/{id}.json` once the owner took it.
+ *
+ * @example
+ * ```ts
+ * const result: RequestResult | null = readRequestResult('data/projections', id)
+ * if (result?.state === 'done') console.log('live at', result.position)
+ * ```
+ */
 export interface RequestResult {
   readonly id: string
   readonly name: string

@@ -39,7 +39,15 @@ import { createRequestTracker, type RequestTracker } from './request-tracker.js'
 import { takeRequestFiles } from './requests.js'
 import { writeStatusFile } from './status-file.js'
 
-/** Options of {@link sqliteStore}. */
+/**
+ * Options of {@link sqliteStore}.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteStoreOptions = { dir: 'data/projections', busyTimeoutMs: 10_000, integrityCheck: 'quick' }
+ * const store = sqliteStore(options)
+ * ```
+ */
 export interface SqliteStoreOptions {
   /** The projection directory: `{dir}/{name}.db` per projection. Created when missing. */
   dir: string
@@ -56,7 +64,15 @@ export interface SqliteStoreOptions {
   integrityCheck?: 'metadata' | 'quick'
 }
 
-/** The store {@link sqliteStore} returns. */
+/**
+ * The store {@link sqliteStore} returns.
+ *
+ * @example
+ * ```ts
+ * const store: SqliteStore = sqliteStore({ dir: 'data/projections' })
+ * console.log(store.dir, store.kind) // '/abs/data/projections' 'sqlite-files'
+ * ```
+ */
 export interface SqliteStore extends ProjectionStore<Database.Database> {
   /** The projection directory. */
   readonly dir: string

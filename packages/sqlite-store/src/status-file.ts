@@ -5,7 +5,15 @@ import { toEskitError } from '@eskit/core'
 import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'
 
-/** What the owning process publishes in `{dir}/.eskit/status.json`. */
+/**
+ * What the owning process publishes in `{dir}/.eskit/status.json`.
+ *
+ * @example
+ * ```ts
+ * const status: PublishedStatus | null = readStatusFile('data/projections')
+ * if (status !== null && isDirectoryOwned('data/projections')) console.log(status.pid, status.projections)
+ * ```
+ */
 export interface PublishedStatus {
   /** Process id of the owner that wrote it. */
   readonly pid: number
