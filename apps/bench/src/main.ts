@@ -7,13 +7,14 @@
  *   node src/main.ts --peers    also install (once, into .peers/) and measure Emmett
  *   node src/main.ts --only=1,6 only these cases
  *   node src/main.ts --fresh-logs  rebuild the event logs (full mode keeps them in .cache/)
+ *   node src/main.ts --update-docs put the table into docs/performance.md (full mode)
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { FULL, QUICK } from './config.ts'
-import { formatTable, machineLine, writeReport } from './report.ts'
+import { formatTable, machineLine, updateDocTable, writeReport } from './report.ts'
 import { runBench } from './run.ts'
 
 const { values } = parseArgs({
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     'fresh-logs': { type: 'boolean', default: false },
+    'update-docs': { type: 'boolean', default: false },
   },
   allowPositionals: false,
 })
@@ -53,6 +55,11 @@ console.log(machineLine(report))
 console.log(`${config.mode} run took ${(report.durationMs / 1000).toFixed(1)} s`)
 for (const file of writeReport(values.out ?? path.join(benchRoot, 'results'), report))
   console.log(`wrote ${file}`)
+if (values['update-docs'] && config.mode === 'full' && failures.length === 0) {
+  const doc = path.resolve(benchRoot, '..', '..', 'docs', 'performance.md')
+  updateDocTable(doc, report)
+  console.log(`updated ${doc}`)
+}
 if (failures.length > 0) {
   console.error(`${failures.length} case(s) failed: ${failures.map((f) => f.case).join(', ')}`)
   process.exitCode = 1

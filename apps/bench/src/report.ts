@@ -154,3 +154,20 @@ export function writeReport(dir: string, report: RunReport): string[] {
   }
   return written
 }
+
+const START = '<!-- bench:table:start -->'
+const END = '<!-- bench:table:end -->'
+
+/**
+ * Replaces the table between the `<!-- bench:table:start -->` and `<!-- bench:table:end -->`
+ * markers of a Markdown file (docs/performance.md) with this report's. The prose around it is
+ * left alone: it is written by hand from the figures.
+ */
+export function updateDocTable(file: string, report: RunReport): void {
+  const text = fs.readFileSync(file, 'utf8')
+  const start = text.indexOf(START)
+  const end = text.indexOf(END)
+  if (start < 0 || end < start) throw new Error(`${file} has no ${START} … ${END} block`)
+  const updated = `${text.slice(0, start + START.length)}\n${markdownReport(report)}\n${text.slice(end)}`
+  fs.writeFileSync(file, updated)
+}

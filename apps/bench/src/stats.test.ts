@@ -1,5 +1,15 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { formatMarkdown, formatNumber, formatTable } from './report.ts'
+import {
+  formatMarkdown,
+  formatNumber,
+  formatTable,
+  machineInfo,
+  type RunReport,
+  updateDocTable,
+} from './report.ts'
 import { median, percentile, summarize } from './stats.ts'
 
 describe('stats', () => {
@@ -53,5 +63,38 @@ describe('report', () => {
     expect(lines[3]).toContain('≥ 0.5× raw ok')
     expect(lines[4]).toContain('skipped: run with --peers')
     expect(formatMarkdown(rows).split('\n')).toHaveLength(5)
+  })
+
+  it('replaces only the marked table of the performance doc', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
+    try {
+      const file = path.join(dir, 'performance.md')
+      fs.writeFileSync(
+        file,
+        '# Perf\nprose before\n<!-- bench:table:start -->\nold table\n<!-- bench:table:end -->\nprose after\n',
+      )
+      const report: RunReport = {
+        mode: 'full',
+        startedAt: '2026-11-24T08:50:00.000Z',
+        durationMs: 200_000,
+        machine: machineInfo(),
+        workload: {},
+        rows: [{ case: '1 rebuild', variant: 'raw', median: 500, unit: 'ms' }],
+      }
+      updateDocTable(file, report)
+      const text = fs.readFileSync(file, 'utf8')
+      expect(text).not.toContain('old table')
+      expect(
+        text.startsWith(
+          '# Perf\nprose before\n<!-- bench:table:start -->\nfull run of 2026-11-24T08:50:00.000Z, 200 s.',
+        ),
+      ).toBe(true)
+      expect(text).toContain('| 1 rebuild | raw |  | 500 ms |')
+      expect(text.endsWith('<!-- bench:table:end -->\nprose after\n')).toBe(true)
+      fs.writeFileSync(file, 'no markers')
+      expect(() => updateDocTable(file, report)).toThrow(/no <!-- bench:table:start -->/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
