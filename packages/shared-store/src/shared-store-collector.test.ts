@@ -156,3 +156,59 @@ it('a projection table dropped underneath a running collector rebuilds that proj
   expect(collector.status().find((s) => s.name === 'passes.view')?.position).toBe(passesPosition)
   await collector.stop()
 })
+
+it("a full disk inside apply is a store failure: with onError 'skip' nothing is parked, the event applies once there is room", async () => {
+  const database = new Database(path.join(dir, 'app.db'))
+  const events = createMemoryEventStore()
+  const blobs: Projection<Db> = {
+    name: 'blobs',
+    version: '1',
+    setup(db) {
+      db.exec('CREATE TABLE blobs (position INTEGER PRIMARY KEY, size INTEGER NOT NULL, body BLOB NOT NULL)')
+    },
+    apply(batch, db) {
+      const insert = db.prepare('INSERT INTO blobs (position, size, body) VALUES (?, ?, ?)')
+      for (const e of batch) {
+        const size = (e.data as { size: number }).size
+        insert.run(e.position, size, Buffer.alloc(size))
+      }
+    },
+  }
+  const collector = createCollector({
+    events,
+    store: sharedStore({ database }),
+    onError: 'skip',
+    pollIntervalMs: 20,
+    retry: { initialDelayMs: 5, maxDelayMs: 20 },
+  })
+  collector.add(blobs)
+  const errors: Array<{ code: unknown; policy: string }> = []
+  collector.on('error', (info) =>
+    errors.push({ code: (info.error as { code?: unknown }).code, policy: info.policy }),
+  )
+  await collector.start()
+  await collector.waitFor((await events.append('s', [{ type: 'Blob', data: { size: 10 } }])).position)
+  // room for small writes (a parked row, the checkpoint), not for the next event's blob
+  database.pragma(`max_page_count = ${(database.pragma('page_count', { simple: true }) as number) + 2}`)
+  const { position } = await events.append('s', [{ type: 'Blob', data: { size: 100_000 } }])
+  const deadline = Date.now() + 10_000
+  // two attempts, or the event was parked and the checkpoint moved past it
+  while (errors.length < 2 && collector.status()[0]?.position === 1 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  expect(errors.slice(0, 2)).toEqual([
+    { code: 'DISK_FULL', policy: 'retry' },
+    { code: 'DISK_FULL', policy: 'retry' },
+  ])
+  expect(await collector.parked('blobs')).toEqual([])
+  expect(collector.status()[0]).toMatchObject({ state: 'failed', position: 1 })
+  database.pragma('max_page_count = 1073741823')
+  await collector.waitFor(position, { timeoutMs: 10_000 })
+  expect(database.prepare('SELECT position, size FROM blobs ORDER BY position').all()).toEqual([
+    { position: 1, size: 10 },
+    { position: 2, size: 100_000 },
+  ])
+  expect(await collector.parked('blobs')).toEqual([])
+  await collector.stop()
+  database.close()
+})

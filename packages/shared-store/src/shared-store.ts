@@ -686,7 +686,16 @@ function dropOwnedObjects(db: Database.Database, owned: readonly OwnedObjectRow[
   for (const row of ordered) db.exec(`DROP ${row.type.toUpperCase()} IF EXISTS ${quoteIdentifier(row.name)}`)
 }
 
+/** SQLite failures of the storage, not of the projection's code: never a reason to skip an event. */
+const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PERM|NOMEM|BUSY|LOCKED)/
+
+function isStorageFailure(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : ''
+  return STORAGE_FAILURE.test(code)
+}
+
 function setupError(name: string, error: unknown, ownerOf: OwnerLookup): EskitError {
+  if (isStorageFailure(error)) return toEskitError(error, `setup of projection "${name}" failed`, { name })
   const violation = parseGuardViolation(error)
   if (violation)
     return schemaConflict(name, { type: 'table', name: violation.table }, violation.owner, 'writes to', error)
@@ -704,6 +713,14 @@ function setupError(name: string, error: unknown, ownerOf: OwnerLookup): EskitEr
 }
 
 function applyError(name: string, batch: BatchCommit, error: unknown): EskitError {
+  // a full disk or an I/O error keeps its own code: the collector retries it instead of parking events
+  if (isStorageFailure(error)) {
+    return toEskitError(error, `could not apply a batch of projection "${name}"`, {
+      name,
+      from: batch.from,
+      to: batch.to,
+    })
+  }
   const first = batch.events[0]?.position ?? batch.to
   const last = batch.events.at(-1)?.position ?? batch.to
   const violation = parseGuardViolation(error)
