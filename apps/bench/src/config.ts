@@ -8,8 +8,13 @@ export interface BenchConfig {
   streams: number
   /** Repeats of each timed case (min and median are reported). */
   repeats: number
-  /** Repeats of the slow variants (naive async Kysely, rebuilding ten projections). */
+  /** Repeats of the slow variants (naive async Kysely, per-event Kysely, the Emmett runs). */
   slowRepeats: number
+  /** Case 1: interleaved rounds of raw and every variant. */
+  rebuildRounds: number
+  /** Case 2: builds of all ten; case 8: rebuilds per size. */
+  allTenRepeats: number
+  scalingRepeats: number
   /** Case 2: projections over the same log. */
   oneOfTen: number
   /**
@@ -46,6 +51,9 @@ export const FULL: BenchConfig = {
   streams: REFERENCE_STREAMS,
   repeats: 3,
   slowRepeats: 1,
+  rebuildRounds: 5,
+  allTenRepeats: 2,
+  scalingRepeats: 2,
   oneOfTen: 10,
   startupFiles: 20,
   startupEvents: 60_000,
@@ -70,6 +78,9 @@ export const QUICK: BenchConfig = {
   streams: 300,
   repeats: 1,
   slowRepeats: 1,
+  rebuildRounds: 1,
+  allTenRepeats: 1,
+  scalingRepeats: 1,
   oneOfTen: 10,
   startupFiles: 20,
   startupEvents: 3_000,

@@ -96,7 +96,7 @@ async function buildAll(
  * one: per-file by deleting its file and restarting; shared by `collector.rebuild(name)`.
  */
 export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
-  const { events, oneOfTen: count, repeats, slowRepeats } = ctx.config
+  const { events, oneOfTen: count, repeats, allTenRepeats } = ctx.config
   const expected = ctx.expected(events)
   const logFile = await ctx.logs.eskit(events)
   const names = Array.from({ length: count }, (_, i) => `passes_${i}`)
@@ -107,7 +107,7 @@ export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
   const perFileProjections = () => names.map((name) => recommendedView(name))
   const perFile = await buildAll(ctx, {
     label: 'ten-files',
-    times: slowRepeats,
+    times: allTenRepeats,
     logFile,
     head: events,
     expected,
@@ -155,7 +155,7 @@ export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
   ctx.log(`case ${CASE}: shared, all ${count}`)
   const shared = await buildAll(ctx, {
     label: 'ten-shared',
-    times: slowRepeats,
+    times: allTenRepeats,
     logFile,
     head: events,
     expected,

@@ -43,7 +43,7 @@ async function loadStores(): Promise<{
  * again…) so a load spike on this shared machine hits them alike instead of one variant.
  */
 export async function rebuildCase(ctx: BenchContext): Promise<void> {
-  const { events, repeats, slowRepeats } = ctx.config
+  const { events, rebuildRounds: repeats, slowRepeats } = ctx.config
   const expected = ctx.expected(events)
   const logFile = await ctx.logs.eskit(events)
   ctx.logs.raw(events)

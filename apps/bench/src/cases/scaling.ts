@@ -10,7 +10,7 @@ const CASE = '8 scaling'
  * size; the note gives the time per event relative to the smallest size (1.00 = linear).
  */
 export async function scalingCase(ctx: BenchContext): Promise<void> {
-  const repeats = ctx.config.slowRepeats
+  const repeats = ctx.config.scalingRepeats
   let firstRaw: number | undefined
   let firstEskit: number | undefined
   for (const events of ctx.config.scaling) {
