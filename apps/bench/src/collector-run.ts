@@ -58,7 +58,12 @@ export function openCollector(
           // waitFor resolves once the position is committed; a rebuild is over only when the
           // projection is live again (after the swap), so a timed rebuild waits for that too.
           const wanted = (s: { name: string }) => names === undefined || names.includes(s.name)
-          while (collector.status().some((s) => wanted(s) && s.state !== 'live')) {
+          for (;;) {
+            const pending = collector.status().filter((s) => wanted(s) && s.state !== 'live')
+            if (pending.length === 0) return
+            const stuck = pending.find((s) => s.state === 'failed' || s.state === 'stopped')
+            if (stuck)
+              throw new Error(`projection ${stuck.name} is ${stuck.state}: ${stuck.error?.message ?? ''}`)
             await new Promise((resolve) => setTimeout(resolve, 1))
           }
         })(),

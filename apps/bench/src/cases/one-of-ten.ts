@@ -28,7 +28,8 @@ function allRow(variant: string, all: Summary, projectionEvents: number): Result
   }
 }
 
-function ratioRow(variant: string, one: Summary, all: Summary, note: string): ResultRow {
+/** The target (DESIGN.md) is per-file; shared mode is shown beside it without one. */
+function ratioRow(variant: string, one: Summary, all: Summary, note: string, target: boolean): ResultRow {
   const ratio = one.median / all.median
   return {
     case: CASE,
@@ -38,8 +39,7 @@ function ratioRow(variant: string, one: Summary, all: Summary, note: string): Re
     unit: 'ms',
     ratio,
     ratioOf: 'all ten',
-    target: '≤ 0.15× all ten',
-    met: ratio <= 0.15,
+    ...(target ? { target: '≤ 0.15× all ten', met: ratio <= 0.15 } : {}),
     samples: one.samples,
     note,
   }
@@ -147,6 +147,7 @@ export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
       one,
       perFile.summary,
       'until that one is live again',
+      true,
     ),
   )
   fs.rmSync(perFile.dir, { recursive: true, force: true })
@@ -187,6 +188,7 @@ export async function oneOfTenCase(ctx: BenchContext): Promise<void> {
         oneShared,
         shared.summary,
         'drops and rebuilds its tables',
+        false,
       ),
     )
   } finally {

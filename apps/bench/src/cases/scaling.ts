@@ -7,7 +7,7 @@ const CASE = '8 scaling'
 
 /**
  * Case 8: rebuild time as the log grows, raw and the recommended style on sqliteStore at each
- * size; the note gives the time per event relative to the smallest size (1.00 = linear).
+ * size; the note gives the best time per event relative to the smallest size (1.00 = linear).
  */
 export async function scalingCase(ctx: BenchContext): Promise<void> {
   const repeats = ctx.config.scalingRepeats
@@ -28,18 +28,20 @@ export async function scalingCase(ctx: BenchContext): Promise<void> {
       projections: () => [recommendedView('passes')],
       check: [{ name: 'passes' }],
     })
-    const perEventRaw = raw.median / events
-    const perEventEskit = eskit.median / events
+    // Per-event cost from the best sample: a load spike on this shared machine inflates a median
+    // of two far more than the log's length does.
+    const perEventRaw = raw.min / events
+    const perEventEskit = eskit.min / events
     firstRaw ??= perEventRaw
     firstEskit ??= perEventEskit
     const rawRow = rateRow(CASE, `raw, ${events / 1000}k events`, raw, events)
-    rawRow.note = `time/event ×${(perEventRaw / firstRaw).toFixed(2)} vs ${ctx.config.scaling[0]! / 1000}k`
+    rawRow.note = `best time/event ×${(perEventRaw / firstRaw).toFixed(2)} vs ${ctx.config.scaling[0]! / 1000}k`
     ctx.add(rawRow)
     const eskitRow = rateRow(CASE, `sqliteStore recommended, ${events / 1000}k events`, eskit, events, {
       medianMs: raw.median,
       of: 'raw',
     })
-    eskitRow.note = `time/event ×${(perEventEskit / firstEskit).toFixed(2)} vs ${ctx.config.scaling[0]! / 1000}k`
+    eskitRow.note = `best time/event ×${(perEventEskit / firstEskit).toFixed(2)} vs ${ctx.config.scaling[0]! / 1000}k`
     ctx.add(eskitRow)
   }
 }

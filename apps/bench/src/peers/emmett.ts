@@ -176,12 +176,19 @@ export async function emmettRebuild(
   run: number,
 ): Promise<{ ms: number; digest: ViewDigest }> {
   const emmett = loadEmmett(benchRoot)
-  const admin = emmett.sqliteConnection({ fileName: file })
-  try {
-    await admin.command('drop table if exists passes')
-    await admin.command(passesDdl())
-  } finally {
-    admin.close()
+  // The previous run's connections close asynchronously and may still hold the table for a moment.
+  for (let attempt = 1; ; attempt++) {
+    const admin = emmett.sqliteConnection({ fileName: file })
+    try {
+      await admin.command('drop table if exists passes')
+      await admin.command(passesDdl())
+      break
+    } catch (error) {
+      if (attempt >= 20 || !/SQLITE_(LOCKED|BUSY)/.test(String((error as Error).message))) throw error
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    } finally {
+      admin.close()
+    }
   }
   const store = emmett.getSQLiteEventStore({ fileName: file })
   const pulling: { batchSize?: number; pullingFrequencyInMs?: number } = {}
