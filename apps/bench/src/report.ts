@@ -80,9 +80,7 @@ function cells(row: ResultRow): string[] {
     row.min === undefined ? '' : `${formatNumber(row.min)}${unit}`,
     row.median === undefined ? '' : `${formatNumber(row.median)}${unit}`,
     row.rate === undefined ? '' : `${formatNumber(row.rate)} ${row.rateUnit ?? ''}`.trim(),
-    row.ratio === undefined
-      ? ''
-      : `${row.ratio.toFixed(row.ratio < 0.1 ? 3 : 2)}× ${row.ratioOf ?? ''}`.trim(),
+    row.ratio === undefined ? '' : `${row.ratio.toPrecision(3)}× ${row.ratioOf ?? ''}`.trim(),
     row.target === undefined
       ? ''
       : `${row.target} ${row.met === undefined ? '' : row.met ? 'ok' : 'MISSED'}`.trim(),

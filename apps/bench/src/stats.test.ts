@@ -59,7 +59,7 @@ describe('report', () => {
     const lines = formatTable(rows).split('\n')
     expect(lines[0]).toMatch(/^case\s+variant\s+min\s+median/)
     expect(lines[2]).toContain('400k events/s')
-    expect(lines[3]).toContain('0.63× raw')
+    expect(lines[3]).toContain('0.625× raw')
     expect(lines[3]).toContain('≥ 0.5× raw ok')
     expect(lines[4]).toContain('skipped: run with --peers')
     expect(formatMarkdown(rows).split('\n')).toHaveLength(5)
