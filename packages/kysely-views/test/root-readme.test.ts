@@ -68,6 +68,19 @@ test("the README's quick start compiles, runs and leaves the expected data", asy
   expect(code).toContain('defineStatements(')
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
   fs.writeFileSync(path.join(dir, 'quick-start.ts'), code ?? '')
+  // The per-event handler shown after the quick start, type-checked in the quick start's view.
+  const perEvent = codeBlocks(section('Quick start'), 'ts')[1] ?? ''
+  expect(perEvent).toMatch(/^on: \{/)
+  fs.writeFileSync(
+    path.join(dir, 'per-event.ts'),
+    `${(code ?? '').split('const events = ')[0]}
+export const perEventView = defineView<PassTables, PassEvent>({
+  name: 'passes.per_event',
+  version: '1',
+  migrations: [],
+  ${perEvent}})
+`,
+  )
   fs.writeFileSync(
     path.join(dir, 'tsconfig.json'),
     JSON.stringify({
@@ -82,7 +95,7 @@ test("the README's quick start compiles, runs and leaves the expected data", asy
         skipLibCheck: true,
         noEmit: true,
       },
-      files: ['quick-start.ts'],
+      files: ['quick-start.ts', 'per-event.ts'],
     }),
   )
   linkDependencies(dir)
