@@ -765,6 +765,64 @@ describe('rebuild', () => {
     await eventually(() => state.projections.get('p')?.state?.version === '2', 'the swap')
   })
 
+  it('a build lost while it runs begins again beside: the live data is not reopened and rebuild() resolves', async () => {
+    const inner = memoryStore()
+    const opened: string[] = []
+    let loseBuild = false
+    const store: ProjectionStore<MemoryConnection> = {
+      ...inner,
+      open: (context) => inner.open(context),
+      openSlot: (projection) => {
+        opened.push(projection.name)
+        return inner.openSlot(projection)
+      },
+      reader: (name) => inner.reader(name),
+      close: () => inner.close(),
+      async beginBuild(projection) {
+        const build = await (inner.beginBuild as NonNullable<typeof inner.beginBuild>)(projection)
+        // the build's data vanishes once (its file deleted, or damaged)
+        return Object.assign(build, {
+          check: (): 'ok' | 'lost' => {
+            if (!loseBuild) return 'ok'
+            loseBuild = false
+            return 'lost'
+          },
+        })
+      },
+    }
+    const { collector, events, logger } = make({ store })
+    const control: Control = { applied: [] }
+    collector.add(rowsProjection('p', { control }))
+    await appendMany(events, 20)
+    await collector.start()
+    await collector.waitFor(20)
+    await eventually(() => statusOf(collector, 'p')?.state === 'live', 'the first build')
+    const gate = deferred()
+    control.hold = gate.promise
+    control.applied.length = 0
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    const rebuilding = collector.rebuild('p')
+    await eventually(() => control.applied.length > 0, 'the first batch of the build')
+    loseBuild = true
+    control.hold = undefined
+    gate.resolve()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const hung = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('rebuild() never resolved')), 3000)
+    })
+    try {
+      await Promise.race([rebuilding, hung])
+    } finally {
+      clearTimeout(timer)
+    }
+    expect(rebuilt).toHaveLength(1)
+    expect(rebuilt[0]).toMatchObject({ swapped: true, position: 20 })
+    expect(rows(collector, 'p')).toEqual(range(1, 20))
+    expect(opened).toEqual(['p'])
+    expect(logger.has('warn', 'the build of the projection was lost')).toBe(true)
+  })
+
   it('rebuild requests from the store arrive through the poll; unknown names are logged', async () => {
     const store = memoryStore()
     const { collector, events, logger } = make({ store, pollIntervalMs: 5 })

@@ -719,8 +719,14 @@ export function createCollector(config: CollectorConfig): Collector {
         worked = true
         continue
       }
-      if (checkLost(entry)) {
+      const lost = checkLost(entry)
+      if (lost === 'live') {
         await reopenLost(entry)
+        worked = true
+        continue
+      }
+      if (lost === 'build') {
+        await restartLostBuild(entry)
         worked = true
         continue
       }
@@ -769,14 +775,25 @@ export function createCollector(config: CollectorConfig): Collector {
     return worked
   }
 
-  const checkLost = (entry: Entry): boolean => {
+  /** Which data vanished underneath, if any: the live data or the build beside it. */
+  const checkLost = (entry: Entry): 'live' | 'build' | null => {
     try {
-      if (entry.slot?.check?.() === 'lost') return true
-      if (entry.run?.build?.check?.() === 'lost') return true
+      if (entry.slot?.check?.() === 'lost') return 'live'
+      if (entry.run?.build?.check?.() === 'lost') return 'build'
     } catch (error) {
       logger.warn('projection slot check failed', { name: entry.name, error: messageOf(error) })
     }
-    return false
+    return null
+  }
+
+  /** Only the build beside vanished: the live data serves on untouched and the build begins again. */
+  const restartLostBuild = async (entry: Entry): Promise<void> => {
+    logger.warn('the build of the projection was lost; beginning it again', {
+      name: entry.name,
+      position: entry.run?.position,
+    })
+    entry.pendingRebuild = entry.run?.reason ?? 'build lost'
+    await beginRebuild(entry)
   }
 
   /** The live data (or the build) vanished underneath: rebuild in place from an empty slot. */

@@ -545,6 +545,65 @@ describe('sqliteStore: under a collector', () => {
   })
 })
 
+describe('sqliteStore: a build file deleted while it runs', () => {
+  it('the build begins again beside the live file, and rebuild() resolves', async () => {
+    const { createCollector, createMemoryEventStore } = await import('@eskit/core')
+    const dir = tempDir()
+    const events = createMemoryEventStore({ id: LOG })
+    let gate: Promise<void> | undefined
+    let applied = 0
+    const collector = createCollector({
+      events,
+      store: sqliteStore({ dir }),
+      logger: recordingLogger(),
+      batchSize: 2,
+      pollIntervalMs: 10,
+    })
+    defer(() => collector.stop())
+    collector.add(
+      rowsProjection('a', '1', {
+        apply: () => {
+          applied++
+          return gate
+        },
+      }),
+    )
+    let head = 0
+    for (let n = 1; n <= 6; n++) head = (await events.append('s-1', [{ type: 'Odd', data: { n } }])).position
+    await collector.start()
+    await collector.waitFor(head)
+    const deadline = Date.now() + 3000
+    const wait = async (done: () => boolean): Promise<void> => {
+      while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    // the first build (in place) is complete
+    await wait(() => collector.status()[0]?.state === 'live')
+    const live = fs.statSync(path.join(dir, 'a.db')).ino
+    let open = (): void => {}
+    gate = new Promise((resolve) => {
+      open = resolve
+    })
+    applied = 0
+    let rebuilt = false
+    const rebuilding = collector.rebuild('a').then(() => {
+      rebuilt = true
+    })
+    const builds = directoryLayout(dir).builds
+    await wait(() => applied > 0 && fs.readdirSync(builds).length > 0)
+    for (const file of fs.readdirSync(builds)) fs.rmSync(path.join(builds, file))
+    gate = undefined
+    open()
+    await wait(() => rebuilt)
+    expect(rebuilt).toBe(true)
+    await rebuilding
+    expect(fs.statSync(path.join(dir, 'a.db')).ino).not.toBe(live)
+    expect(rowsOf(collector.reader<Database.Database>('a')).map((row) => row.position)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ])
+    expect(fs.readdirSync(builds)).toEqual([])
+  })
+})
+
 describe('sqliteStore: corruption found while running', () => {
   it('a batch that hits a damaged page fails with CORRUPT; the slot reports lost; reopening moves the file aside', async () => {
     const dir = tempDir()
