@@ -81,7 +81,7 @@ export interface ParkedEvent {
  *
  * @example
  * ```ts
- * await slot.commit({ from: 0, to: events.at(-1)?.position ?? 0, events })
+ * await slot.commit({ from: 0, to: batch.at(-1)?.position ?? 0, events: batch })
  * ```
  */
 export interface BatchCommit {

@@ -11,7 +11,9 @@ import type { StoredEvent } from './event.js'
  *   name: 'passes.count',
  *   version: '1',
  *   eventTypes: ['PassIssued'],
- *   setup: (db) => db.exec('create table if not exists counts (n integer not null)'),
+ *   setup: (db) => {
+ *     db.exec('create table if not exists counts (n integer not null)')
+ *   },
  *   apply: (events, db) => { db.prepare('update counts set n = n + ?').run(events.length) },
  * }
  * ```

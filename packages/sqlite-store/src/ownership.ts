@@ -30,7 +30,11 @@ export interface OwnershipLock {
  * @example
  * ```ts
  * const lock = acquireOwnership('data/projections')
- * try { ... } finally { lock.release() }
+ * try {
+ *   // the directory is this process's until release()
+ * } finally {
+ *   lock.release()
+ * }
  * ```
  */
 export function acquireOwnership(dir: string): OwnershipLock {
