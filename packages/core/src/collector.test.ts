@@ -369,6 +369,22 @@ describe('failures', () => {
     expect(logger.has('info', 'projection recovered')).toBe(true)
   })
 
+  it('a retry delay longer than a timer can hold waits instead of retrying at once', async () => {
+    const { collector, events } = make({
+      onError: 'retry',
+      retry: { initialDelayMs: 3_000_000_000, maxDelayMs: Number.POSITIVE_INFINITY },
+    })
+    const control: Control = { applied: [], throwOn: () => new Error('poison') }
+    collector.add(rowsProjection('bad', { control }))
+    await appendMany(events, 1)
+    await collector.start()
+    await eventually(() => statusOf(collector, 'bad')?.state === 'failed', 'the first failure')
+    // other timers get many turns meanwhile; the failed projection is not retried
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(statusOf(collector, 'bad')?.error?.attempts).toBe(1)
+    expect(control.applied).toEqual([1])
+  })
+
   it("'skip': parks each failing event in order and carries on", async () => {
     const { collector, events } = make({ onError: 'skip' })
     const control: Control = {
@@ -881,6 +897,22 @@ describe('waitFor', () => {
     expect(await codeOf(collector.waitFor(0, { projections: ['nope'] }))).toBe('NOT_FOUND')
     expect(await codeOf(collector.waitFor(0))).toBe('resolved')
     expect(await codeOf(collector.waitFor(10, { projections: [] }))).toBe('resolved')
+  })
+
+  it('a timeout longer than a timer can hold (Infinity) keeps waiting instead of firing at once', async () => {
+    const { collector, events } = make()
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    const outcomes: string[] = []
+    const waiting = codeOf(collector.waitFor(1, { timeoutMs: Number.POSITIVE_INFINITY })).then((code) => {
+      outcomes.push(code)
+    })
+    const shortWait = codeOf(collector.waitFor(1, { timeoutMs: 30 }))
+    expect(await shortWait).toBe('TIMEOUT')
+    expect(outcomes).toEqual([])
+    await appendMany(events, 1)
+    await waiting
+    expect(outcomes).toEqual(['resolved'])
   })
 
   it('times out with TIMEOUT naming each projection behind and its position', async () => {

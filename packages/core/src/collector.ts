@@ -21,6 +21,8 @@ const DEFAULT_POLL_MS = 500
 const DEFAULT_RETRY_INITIAL_MS = 100
 const DEFAULT_RETRY_MAX_MS = 30_000
 const DEFAULT_WAIT_TIMEOUT_MS = 30_000
+/** setTimeout fires at once (with a warning) for longer delays: about 24.8 days is "no timeout". */
+const MAX_TIMER_MS = 2_147_483_647
 const PROGRESS_EVERY_MS = 200
 const PUBLISH_EVERY_MS = 250
 
@@ -252,7 +254,7 @@ export function createCollector(config: CollectorConfig): Collector {
 
   // ---- failures ----
   const scheduleRetry = (entry: Entry): void => {
-    const delay = Math.min(retryInitialMs * 2 ** Math.max(0, entry.attempts - 1), retryMaxMs)
+    const delay = Math.min(retryInitialMs * 2 ** Math.max(0, entry.attempts - 1), retryMaxMs, MAX_TIMER_MS)
     entry.retryAt = Date.now() + delay
     if (entry.retryTimer) clearTimeout(entry.retryTimer)
     entry.retryTimer = setTimeout(() => {
@@ -819,7 +821,7 @@ export function createCollector(config: CollectorConfig): Collector {
       } catch (error) {
         // the event log itself failed (head/readAll): back off, keep the collector alive
         failures += 1
-        const delay = Math.min(retryInitialMs * 2 ** (failures - 1), retryMaxMs)
+        const delay = Math.min(retryInitialMs * 2 ** (failures - 1), retryMaxMs, MAX_TIMER_MS)
         logger.error('collector could not read the event log', { error: messageOf(error), retryInMs: delay })
         if (stopping()) break
         const timer = setTimeout(wake, delay)
@@ -893,7 +895,7 @@ export function createCollector(config: CollectorConfig): Collector {
       if (appended > lastHead) lastHead = appended
       wake()
     })
-    pollTimer = setInterval(onPoll, pollIntervalMs)
+    pollTimer = setInterval(onPoll, Math.min(pollIntervalMs, MAX_TIMER_MS))
     if (phase === 'starting') phase = 'started'
     publish(true)
     loopPromise = loop()
@@ -1012,30 +1014,33 @@ export function createCollector(config: CollectorConfig): Collector {
         if (waited.every((entry) => entry.position >= position)) return Promise.resolve()
         return new Promise<void>((resolve, reject) => {
           const waiter: Waiter = { entries: waited, position, timeoutMs, resolve, reject, timer: undefined }
-          waiter.timer = setTimeout(() => {
-            waiters.delete(waiter)
-            const laggards = waited
-              .filter((entry) => entry.position < position)
-              .map(
-                (entry) =>
-                  `${entry.name} at ${entry.position} (${entry.state}${entry.error ? `: ${entry.error.message}` : ''})`,
-              )
-            reject(
-              new EskitError(
-                'TIMEOUT',
-                `waitFor(${position}) timed out after ${timeoutMs} ms: ${laggards.join(', ')}`,
-                {
-                  details: {
-                    position,
-                    timeoutMs,
-                    laggards: waited
-                      .filter((entry) => entry.position < position)
-                      .map((entry) => ({ name: entry.name, position: entry.position, state: entry.state })),
+          waiter.timer = setTimeout(
+            () => {
+              waiters.delete(waiter)
+              const laggards = waited
+                .filter((entry) => entry.position < position)
+                .map(
+                  (entry) =>
+                    `${entry.name} at ${entry.position} (${entry.state}${entry.error ? `: ${entry.error.message}` : ''})`,
+                )
+              reject(
+                new EskitError(
+                  'TIMEOUT',
+                  `waitFor(${position}) timed out after ${timeoutMs} ms: ${laggards.join(', ')}`,
+                  {
+                    details: {
+                      position,
+                      timeoutMs,
+                      laggards: waited
+                        .filter((entry) => entry.position < position)
+                        .map((entry) => ({ name: entry.name, position: entry.position, state: entry.state })),
+                    },
                   },
-                },
-              ),
-            )
-          }, timeoutMs)
+                ),
+              )
+            },
+            Math.min(timeoutMs, MAX_TIMER_MS),
+          )
           waiters.add(waiter)
         })
       } catch (error) {
