@@ -1,7 +1,8 @@
 /**
  * The root README's quick start, taken from the README itself (its first `ts` block) and run as
  * written: type-checked by tsc, then run by Node in a temporary directory (so `data/` is created
- * there) with the published packages' built `dist/` resolved by name, as an application would.
+ * there) with the published packages' built `dist/` resolved by name, as an application would;
+ * then run a second time on the same data, as a reader trying it would.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -107,15 +108,21 @@ export const perEventView = defineView<PassTables, PassEvent>({
 
   const output = execFileSync(process.execPath, ['quick-start.ts'], { cwd: dir, encoding: 'utf8' })
   // what it prints is what the README shows below the console.log
-  const shown = /console\.log\(.*\n\/\/ (.*)\n/.exec(code ?? '')?.[1]
+  const shown = /console\.log\(.*\n\/\/ (.*) \(on the first run\)\n/.exec(code ?? '')?.[1]
   expect(shown).toBeDefined()
   expect(output.replace(/\s+/g, ' ').trim()).toBe(shown)
+
+  // run again on the same data: the files are served at once and the new events applied on top
+  const again = execFileSync(process.execPath, ['quick-start.ts'], { cwd: dir, encoding: 'utf8' })
+  expect(again.replace(/\s+/g, ' ').trim()).toBe(
+    "[ { id: 'pass-1', holder: 'Ada', scans: 2, last_at: '2026-01-05T09:00:00Z' } ]",
+  )
 
   // the program stopped cleanly; its data is where the README says, in the view's own file
   const file = new Database(path.join(dir, 'data', 'projections', 'passes.pass_view.db'), { readonly: true })
   try {
     expect(file.prepare('select id, holder, scans, last_at from passes').all()).toEqual([
-      { id: 'pass-1', holder: 'Ada', scans: 1, last_at: '2026-01-05T09:00:00Z' },
+      { id: 'pass-1', holder: 'Ada', scans: 2, last_at: '2026-01-05T09:00:00Z' },
     ])
   } finally {
     file.close()
@@ -123,6 +130,8 @@ export const perEventView = defineView<PassTables, PassEvent>({
   const events = openSqliteEventStore({ path: path.join(dir, 'data', 'events.db') })
   try {
     expect((await events.readAll({ after: 0, limit: 10 })).map((e) => [e.streamId, e.type])).toEqual([
+      ['pass-1', 'PassIssued'],
+      ['pass-1', 'PassScanned'],
       ['pass-1', 'PassIssued'],
       ['pass-1', 'PassScanned'],
     ])
