@@ -643,6 +643,28 @@ describe('failures', () => {
     expect(logger.has('error', 'rebuilt listener threw')).toBe(true)
     expect(codeOfCall(() => collector.on('done' as never, () => {}))).toBe('INVALID_ARGUMENT')
   })
+
+  it('an async listener that rejects is logged, not left as an unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason)
+    }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const { collector, events, logger } = make()
+      collector.add(rowsProjection('p'))
+      collector.on('rebuilt', async () => {
+        throw new Error('async listener broke')
+      })
+      await appendMany(events, 2)
+      await collector.start()
+      await eventually(() => logger.has('error', 'rebuilt listener threw'), 'the logged rejection', 2000)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
 })
 
 describe('rebuild', () => {

@@ -144,11 +144,16 @@ export function createCollector(config: CollectorConfig): Collector {
 
   // ---- events ----
   const emit = (event: CollectorEvent, info: ProgressInfo | ErrorInfo | RebuiltInfo): void => {
+    const failed = (error: unknown): void => {
+      logger.error(`collector ${event} listener threw`, { event, error: messageOf(error) })
+    }
     for (const listener of [...(listeners.get(event) ?? [])]) {
       try {
-        listener(info)
+        const returned: unknown = listener(info)
+        // an async listener's rejection would otherwise be unhandled (and end the process)
+        if (isThenable(returned)) returned.then(undefined, failed)
       } catch (error) {
-        logger.error(`collector ${event} listener threw`, { event, error: messageOf(error) })
+        failed(error)
       }
     }
   }
@@ -1198,6 +1203,10 @@ function createDeferred(): Deferred {
     reject = rej
   })
   return { promise, resolve, reject }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }
 
 function messageOf(error: unknown): string {
