@@ -539,6 +539,24 @@ describe('failures', () => {
     expect(statusOf(collector, 'p')).toMatchObject({ state: 'live', position: 3 })
   })
 
+  it('rebuild(name) of a projection that could not open yet resolves on an empty log too', async () => {
+    let failing = true
+    const store = faulty(memoryStore(), {
+      openSlot: () => (failing ? new EskitError('IO', 'cannot open') : undefined),
+    })
+    const { collector } = make({ store, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    expect(statusOf(collector, 'p')?.state).toBe('failed')
+    failing = false
+    const rebuilding = collector.rebuild('p')
+    await eventually(() => statusOf(collector, 'p')?.state === 'live', 'opened', 2000)
+    expect(
+      await Promise.race([rebuilding.then(() => 'resolved'), collector.waitFor(0).then(() => 'pending')]),
+    ).toBe('resolved')
+    expect(rows(collector, 'p')).toEqual([])
+  })
+
   it('lost data is rebuilt in place from an empty slot', async () => {
     const inner = memoryStore()
     const store = faulty(inner, { check: (name) => (inner.state.projections.has(name) ? 'ok' : 'lost') })

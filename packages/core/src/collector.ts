@@ -344,7 +344,13 @@ export function createCollector(config: CollectorConfig): Collector {
         // a fresh build from 0 also answers a rebuild that was asked for
         entry.pendingRebuild = null
         if (head > 0) beginRun(entry, null, 'new projection')
-        else entry.reachedHead = true
+        else {
+          entry.reachedHead = true
+          // an empty log leaves nothing to replay: a rebuild that was asked for is complete
+          const deferred = entry.rebuildDeferred
+          entry.rebuildDeferred = null
+          deferred?.resolve()
+        }
       } else {
         entry.position = stored.position
         entry.liveInitialized = true
