@@ -643,6 +643,52 @@ describe('failures', () => {
     expect(state.projections.get('p')?.state).toMatchObject({ version: '2', position: 6 })
   })
 
+  it('a swap that replaced the data but then failed: rebuild() still resolves, with the rebuilt data', async () => {
+    // the replaced live slot then reports itself lost, as a closed sqliteStore slot does
+    const inner = memoryStore({ detectsLoss: true })
+    let failAfterSwap = false
+    const store: ProjectionStore<MemoryConnection> = {
+      ...inner,
+      open: (context) => inner.open(context),
+      openSlot: (projection) => inner.openSlot(projection),
+      reader: (name) => inner.reader(name),
+      close: () => inner.close(),
+      async beginBuild(projection) {
+        const build = await (inner.beginBuild as NonNullable<typeof inner.beginBuild>)(projection)
+        const swap = build.swap.bind(build)
+        return Object.assign(build, {
+          swap: async () => {
+            const live = await swap()
+            // e.g. the new file is in place but could not be reopened
+            if (failAfterSwap) {
+              failAfterSwap = false
+              throw new EskitError('IO', 'swapped in but could not reopen')
+            }
+            return live
+          },
+        })
+      },
+    }
+    const { collector, events } = make({ store })
+    collector.add(rowsProjection('p'))
+    await appendMany(events, 6)
+    await collector.start()
+    await eventually(() => statusOf(collector, 'p')?.state === 'live', 'the first build')
+    failAfterSwap = true
+    const rebuilding = collector.rebuild('p')
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const hung = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('rebuild() never resolved')), 3000)
+    })
+    try {
+      await Promise.race([rebuilding, hung])
+    } finally {
+      clearTimeout(timer)
+    }
+    expect(rows(collector, 'p')).toEqual(range(1, 6))
+    expect(statusOf(collector, 'p')).toMatchObject({ state: 'live', position: 6 })
+  })
+
   it('a throwing listener is logged and the others still hear the event', async () => {
     const { collector, events, logger } = make()
     collector.add(rowsProjection('p'))

@@ -372,6 +372,10 @@ export function createCollector(config: CollectorConfig): Collector {
             head,
           })
           entry.pendingRebuild = reason
+        } else if (entry.rebuildDeferred && entry.pendingRebuild === null) {
+          // a rebuild asked for was under way when the data had to be reopened (e.g. a swap that
+          // replaced the data but failed after): begin it again, so rebuild() resolves
+          entry.pendingRebuild = 'requested'
         } else if (stored.position >= head) {
           entry.reachedHead = true
         }
