@@ -941,6 +941,26 @@ describe('rebuild', () => {
     expect(store.state.requests).toEqual([])
   })
 
+  it('a store whose takeRequests throws instead of rejecting is logged; the collector carries on', async () => {
+    const inner = memoryStore()
+    const store: ProjectionStore<MemoryConnection> = {
+      ...inner,
+      open: (context) => inner.open(context),
+      openSlot: (projection) => inner.openSlot(projection),
+      reader: (name) => inner.reader(name),
+      close: () => inner.close(),
+      takeRequests: () => {
+        throw new EskitError('IO', 'requests folder unreadable')
+      },
+    }
+    const { collector, events, logger } = make({ store, pollIntervalMs: 5 })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    await eventually(() => logger.has('warn', 'could not take store requests'), 'the warning', 2000)
+    await collector.waitFor(await appendMany(events, 2))
+    expect(rows(collector, 'p')).toEqual([1, 2])
+  })
+
   it('start() publishes the status once, not once per projection', async () => {
     const inner = memoryStore()
     const published: number[] = []

@@ -11,7 +11,7 @@ import { EskitError, isEskitError } from './eskit-error.js'
 import type { StoredEvent } from './event.js'
 import { type Logger, silentLogger } from './logger.js'
 import type { Projection } from './projection.js'
-import type { ParkedEvent, ProjectionBuild, ProjectionSlot } from './projection-store.js'
+import type { ParkedEvent, ProjectionBuild, ProjectionSlot, StoreRequest } from './projection-store.js'
 import { createRateMeter, type RateMeter } from './rate-meter.js'
 import { assertProjectionName } from './validation.js'
 
@@ -852,9 +852,10 @@ export function createCollector(config: CollectorConfig): Collector {
   const onPoll = (): void => {
     wake()
     if (!store.takeRequests || takingRequests || stopping()) return
+    const take = store.takeRequests.bind(store)
     takingRequests = true
-    store
-      .takeRequests()
+    // a store that throws instead of rejecting must not throw out of the timer (uncaught)
+    new Promise<StoreRequest[]>((resolve) => resolve(take()))
       .then((requests) => {
         for (const request of requests) {
           if (stopping()) return
