@@ -1063,4 +1063,20 @@ describe('reader and parked', () => {
     expect(await codeOf(collector.parked('nope'))).toBe('NOT_FOUND')
     expect(await collector.parked('p')).toEqual([])
   })
+
+  it('names that are not valid projection names are INVALID_NAME (behaviour 9), for every call taking one', async () => {
+    const { collector } = make()
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    for (const name of ['../x', 'a/b', '', '.hidden']) {
+      expect(
+        codeOfCall(() => collector.reader(name)),
+        name,
+      ).toBe('INVALID_NAME')
+      expect(await codeOf(collector.parked(name)), name).toBe('INVALID_NAME')
+      expect(await codeOf(collector.rebuild(name)), name).toBe('INVALID_NAME')
+      expect(await codeOf(collector.waitFor(1, { projections: [name] })), name).toBe('INVALID_NAME')
+    }
+    expect(await codeOf(collector.rebuild('ghost'))).toBe('NOT_FOUND')
+  })
 })

@@ -882,6 +882,7 @@ export function createCollector(config: CollectorConfig): Collector {
       throw new EskitError('CLOSED', 'the collector is stopped')
   }
   const entryOf = (name: string): Entry => {
+    assertProjectionName(name)
     const entry = byName.get(name)
     if (!entry)
       throw new EskitError('NOT_FOUND', `no projection named ${JSON.stringify(name)}`, { details: { name } })
