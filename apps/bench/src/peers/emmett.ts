@@ -25,6 +25,9 @@ export const EMMETT_PACKAGES = [
   'commander@^12.1.0',
 ]
 
+/** npm gets this long (sqlite3 compiles from source) before the install counts as failed. */
+const INSTALL_TIMEOUT_MS = 600_000
+
 /** The folder the peers are installed into (gitignored). */
 export function peersDir(benchRoot: string): string {
   return path.join(benchRoot, '.peers')
@@ -46,11 +49,18 @@ export function installEmmett(benchRoot: string, log: (line: string) => void): v
     )
   }
   log(`installing ${EMMETT_PACKAGES.join(' ')} into ${dir} (sqlite3 may compile from source, about a minute)`)
-  execFileSync(
-    'npm',
-    ['install', '--prefix', dir, '--no-audit', '--no-fund', '--legacy-peer-deps', ...EMMETT_PACKAGES],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  )
+  try {
+    execFileSync(
+      'npm',
+      ['install', '--prefix', dir, '--no-audit', '--no-fund', '--legacy-peer-deps', ...EMMETT_PACKAGES],
+      { stdio: ['ignore', 'inherit', 'inherit'], env: npmEnvironment(), timeout: INSTALL_TIMEOUT_MS },
+    )
+  } catch (error) {
+    throw new Error(
+      `npm could not install Emmett into ${dir} (${(error as Error).message.split('\n')[0]}). Under \`pnpm bench\`, turbo passes the task only some environment variables; if npm needs others here (NODE_EXTRA_CA_CERTS, a proxy), run \`node src/main.ts --peers\` in apps/bench once, or install with \`npm install --prefix apps/bench/.peers ${EMMETT_PACKAGES.join(' ')} --legacy-peer-deps\``,
+      { cause: error },
+    )
+  }
 }
 
 interface EmmettConnection {
@@ -82,6 +92,20 @@ interface EmmettModule {
     canHandle: string[]
     evolve: (event: EmmettReadEvent) => string
   }): unknown
+}
+
+/**
+ * The environment for npm without what pnpm puts into a script's environment (`npm_config_*`
+ * settings meant for pnpm, `npm_*`/`pnpm_*` script variables), which npm would read as its own
+ * configuration.
+ */
+function npmEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(npm_|pnpm_)/i.test(key) || key === 'INIT_CWD' || key === 'NODE' || key === 'NODE_PATH') continue
+    env[key] = value
+  }
+  return env
 }
 
 /** The installed Emmett version, or undefined when it is not installed. */
