@@ -129,9 +129,12 @@ export async function eventStoreCase(ctx: BenchContext): Promise<void> {
           row.met = row.ratio >= 3
         }
       }
-      row.note = types
-        ? `${read} of ${events} events match; rate counts events returned`
-        : `${read} events, parsed`
+      const recommended = ctx.baselines.recommendedRebuildEventsPerSecond
+      const againstRecommended =
+        recommended !== undefined && row.rate !== undefined
+          ? `; ${(row.rate / recommended).toFixed(2)}× the recommended-style rebuild rate`
+          : ''
+      row.note = `${types ? `${read} of ${events} events match; rate counts events returned` : `${read} events, parsed`}${againstRecommended}`
       ctx.add(row)
     }
   } finally {
