@@ -28,8 +28,9 @@ const order = { crash: 0, fault: 1, input: 2 } as const
 rows.sort((a, b) => order[a.area] - order[b.area])
 const crash = rows.filter((r) => r.area === 'crash')
 const kills = crash.reduce((n, r) => n + r.tried, 0)
-const lost = /events lost: (\d+)/.exec(crash.map((r) => r.detail).join(' '))?.[1] ?? 'n/a'
-const divergent = /divergent projections: (\d+)/.exec(crash.map((r) => r.detail).join(' '))?.[1] ?? 'n/a'
+const total = (pattern: RegExp) => crash.reduce((n, r) => n + Number(pattern.exec(r.detail)?.[1] ?? 0), 0)
+const lost = total(/events lost: (\d+)/)
+const divergent = total(/divergent projections: (\d+)/)
 const faults = rows.filter((r) => r.area === 'fault')
 const inputs = rows.filter((r) => r.area === 'input')
 const sum = (list: ReliabilityRow[], key: 'tried' | 'held') => list.reduce((n, r) => n + r[key], 0)

@@ -1,6 +1,7 @@
 // `pnpm soak [trials] [seed]`: hundreds of kills. Prints the seed first so a failure can be replayed
 // with ESKIT_CRASH_SEED=<seed> ESKIT_CRASH_TRIALS=<n> pnpm --filter @eskit/reliability test.
 import { runCrashTrials } from './crash-harness.ts'
+import { recordResults } from './results.ts'
 
 const trials = Number(process.argv[2] ?? 300)
 const seed = Number(process.argv[3] ?? Math.floor(Math.random() * 2 ** 31))
@@ -18,4 +19,14 @@ const results = await runCrashTrials({
   },
 })
 console.log(`${results.length} kills, ${failures} failed (seed ${seed})`)
+const lost = results.reduce((n, r) => n + r.lostEvents, 0)
+recordResults('soak', [
+  {
+    area: 'crash',
+    case: `soak: ${results.length} SIGKILLs in one run (pnpm soak)`,
+    tried: results.length,
+    held: results.length - failures,
+    detail: `seed ${seed}; events lost: ${lost}; divergent projections: ${results.reduce((n, r) => n + r.divergent.length, 0)}; acknowledged appends checked: ${results.reduce((n, r) => n + r.acknowledged, 0)}`,
+  },
+])
 process.exit(failures > 0 ? 1 : 0)
