@@ -24,7 +24,11 @@ import {
   revokePassBody,
   scanPassBody,
 } from './schemas.ts'
+import type { DailyStatsTables } from './views/daily-stats.ts'
 import type { ViewName, YoyoViews } from './views/index.ts'
+import type { PassViewTables } from './views/pass-view.ts'
+import type { ScanLogTables } from './views/scan-log.ts'
+import type { ServiceListTables } from './views/service-list.ts'
 
 /** Options of {@link createHttpApp}. */
 export interface HttpAppOptions {
@@ -355,15 +359,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   return app
 }
 
-function serviceJson(row: {
-  id: string
-  name: string
-  gates: string
-  created_at: string
-  passes_issued: number
-  passes_active: number
-  scans: number
-}) {
+function serviceJson(row: ServiceListTables['services']) {
   return {
     serviceId: row.id,
     name: row.name,
@@ -375,20 +371,7 @@ function serviceJson(row: {
   }
 }
 
-function passJson(row: {
-  id: string
-  service_id: string
-  holder: string
-  status: 'active' | 'revoked'
-  issued_at: string
-  valid_until: string
-  revoked_at: string | null
-  revoke_reason: string | null
-  scans: number
-  denied_scans: number
-  last_scan_at: string | null
-  last_gate: string | null
-}) {
+function passJson(row: PassViewTables['passes']) {
   return {
     passId: row.id,
     serviceId: row.service_id,
@@ -405,15 +388,7 @@ function passJson(row: {
   }
 }
 
-function scanJson(row: {
-  position: number
-  pass_id: string
-  service_id: string
-  gate: string
-  at: string
-  result: 'accepted' | 'denied'
-  reason: string | null
-}) {
+function scanJson(row: ScanLogTables['scans']) {
   return {
     position: row.position,
     passId: row.pass_id,
@@ -425,15 +400,7 @@ function scanJson(row: {
   }
 }
 
-function dayJson(row: {
-  day: string
-  service_id: string
-  issued: number
-  scans: number
-  accepted: number
-  denied: number
-  unique_passes: number
-}) {
+function dayJson(row: DailyStatsTables['daily_stats']) {
   return {
     day: row.day,
     serviceId: row.service_id,

@@ -18,7 +18,7 @@ export type ProjectionState = 'starting' | 'rebuilding' | 'catching-up' | 'live'
  *
  * @example
  * ```ts
- * for (const s of collector.status()) console.log(s.name, s.state, s.lag)
+ * for (const s of collector.status()) logger.info('projection', { name: s.name, state: s.state, lag: s.lag })
  * ```
  */
 export interface ProjectionStatus {
@@ -79,7 +79,7 @@ export interface CollectorConfig {
  *
  * @example
  * ```ts
- * collector.on('progress', (p: ProgressInfo) => console.log(p.name, `${p.position}/${p.target}`, p.etaMs))
+ * collector.on('progress', (p: ProgressInfo) => logger.info('rebuilding', { name: p.name, position: p.position, target: p.target, etaMs: p.etaMs }))
  * ```
  */
 export interface ProgressInfo {
@@ -112,7 +112,7 @@ export interface ErrorInfo {
  *
  * @example
  * ```ts
- * collector.on('rebuilt', (r: RebuiltInfo) => console.log(r.name, r.version, r.swapped, r.durationMs))
+ * collector.on('rebuilt', (r: RebuiltInfo) => logger.info('rebuilt', { name: r.name, version: r.version, swapped: r.swapped, durationMs: r.durationMs }))
  * ```
  */
 export interface RebuiltInfo {

@@ -59,7 +59,7 @@ export type EskitErrorCode =
  * try {
  *   await events.append('pass-1', [{ type: 'PassIssued', data: {} }], { expectedVersion: 'no-stream' })
  * } catch (error) {
- *   if (isEskitError(error, 'CONCURRENCY')) console.log(error.details) // { expected, actual }
+ *   if (isEskitError(error, 'CONCURRENCY')) return { status: 409, body: error.details } // { streamId, expected, actual }
  * }
  * ```
  */

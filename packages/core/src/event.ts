@@ -21,7 +21,7 @@ export interface NewEvent<T extends string = string, D = unknown> {
  * @example
  * ```ts
  * function onIssued(event: StoredEvent<'PassIssued', { passId: string }>) {
- *   console.log(event.position, event.streamId, event.data.passId)
+ *   return { position: event.position, streamId: event.streamId, passId: event.data.passId }
  * }
  * ```
  */

@@ -14,12 +14,10 @@ export type LogFields = Record<string, unknown>
  *
  * @example
  * ```ts
- * const logger: Logger = {
- *   debug: () => {},
- *   info: (msg, fields) => console.log(msg, fields),
- *   warn: (msg, fields) => console.warn(msg, fields),
- *   error: (msg, fields) => console.error(msg, fields),
- * }
+ * // JSON lines on stderr; wrap pino or any other logger the same way
+ * const line = (level: string) => (msg: string, fields?: LogFields) =>
+ *   process.stderr.write(`${JSON.stringify({ level, msg, ...fields })}\n`)
+ * const logger: Logger = { debug: () => {}, info: line('info'), warn: line('warn'), error: line('error') }
  * ```
  */
 export interface Logger {

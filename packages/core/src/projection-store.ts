@@ -9,7 +9,7 @@ import type { Projection } from './projection.js'
  *
  * @example
  * ```ts
- * if (!store.capabilities.buildBeside) console.log('rebuilds empty the live data first')
+ * if (!store.capabilities.buildBeside) logger.warn('rebuilds empty the live data first', { store: store.kind })
  * ```
  */
 export interface StoreCapabilities {
@@ -60,7 +60,7 @@ export interface SlotState {
  *
  * @example
  * ```ts
- * for (const p of await slot.parked()) console.log(p.position, p.type, p.error)
+ * for (const p of await slot.parked()) logger.warn('parked', { position: p.position, type: p.type, error: p.error })
  * ```
  */
 export interface ParkedEvent {

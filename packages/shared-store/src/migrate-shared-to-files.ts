@@ -64,7 +64,7 @@ export interface MigrationProgress {
  *
  * @example
  * ```ts
- * for (const p of report.projections) console.log(p.name, p.tables.join(','), p.rows, p.bytes, p.skipped)
+ * for (const p of report.projections) logger.info('migrated', { name: p.name, tables: p.tables, rows: p.rows, bytes: p.bytes, skipped: p.skipped })
  * ```
  */
 export interface MigratedProjection {
@@ -113,7 +113,7 @@ const CHUNK_ROWS = 5000
  * @example
  * ```ts
  * const report = await migrateSharedToFiles({ from: 'data/app.db', dir: 'data/projections' })
- * console.log(`${report.projections.length} projections, ${report.totalRows} rows`)
+ * logger.info('migrated', { projections: report.projections.length, rows: report.totalRows })
  * // then: createCollector({ events, store: sqliteStore({ dir: 'data/projections' }) })
  * ```
  */

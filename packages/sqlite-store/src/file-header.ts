@@ -8,7 +8,7 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
  * @example
  * ```ts
  * const header: FileHeader = readFileHeader(file)
- * if (header.kind === 'sqlite' && header.wal) console.log('WAL mode')
+ * const walMode = header.kind === 'sqlite' && header.wal
  * ```
  */
 export type FileHeader =
@@ -25,7 +25,7 @@ export type FileHeader =
  * @example
  * ```ts
  * const header = readFileHeader('data/projections/passes.db')
- * if (header.kind === 'not-sqlite') console.log(header.reason)
+ * if (header.kind === 'not-sqlite') logger.warn('not a SQLite file', { reason: header.reason })
  * ```
  */
 export function readFileHeader(file: string): FileHeader {

@@ -16,7 +16,7 @@ import { type PublishedStatus, readStatusFile } from './status-file.js'
  * @example
  * ```ts
  * const info: ProjectionFileInfo = readProjectionFile('data/projections/passes.pass_view.db')
- * if (info.problem !== null) console.log('would be moved aside:', info.problem)
+ * if (info.problem !== null) logger.warn('would be moved aside', { problem: info.problem })
  * ```
  */
 export interface ProjectionFileInfo {
@@ -40,7 +40,7 @@ export interface ProjectionFileInfo {
  * @example
  * ```ts
  * const info: DirectoryInfo = inspectDirectory('data/projections')
- * console.log(info.owned, info.projections.length, info.quarantined)
+ * logger.info('directory', { owned: info.owned, projections: info.projections.length, quarantined: info.quarantined })
  * ```
  */
 export interface DirectoryInfo {
@@ -75,7 +75,7 @@ const sizeOf = (file: string): number => {
  * @example
  * ```ts
  * const info = readProjectionFile('data/projections/passes.pass_view.db')
- * console.log(info.version, info.position, info.problem)
+ * logger.info('projection file', { version: info.version, position: info.position, problem: info.problem })
  * ```
  */
 export function readProjectionFile(file: string): ProjectionFileInfo {
@@ -170,7 +170,7 @@ function withCopy<T>(file: string, read: (copy: string) => T): T {
  * @example
  * ```ts
  * const info = inspectDirectory('data/projections')
- * for (const p of info.projections) console.log(p.name, p.version, p.position, p.sizeBytes)
+ * for (const p of info.projections) logger.info('projection file', { name: p.name, version: p.version, position: p.position, bytes: p.sizeBytes })
  * ```
  */
 export function inspectDirectory(dir: string): DirectoryInfo {

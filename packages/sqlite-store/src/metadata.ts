@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3'
  *
  * @example
  * ```ts
- * if (info.formatVersion !== FORMAT_VERSION) console.log('written by another eskit version')
+ * if (info.formatVersion !== FORMAT_VERSION) logger.warn('written by another eskit version', { formatVersion: info.formatVersion })
  * ```
  */
 export const FORMAT_VERSION = 1
@@ -47,7 +47,7 @@ export const ESKIT_TABLE_PREFIX = '_eskit_'
  * @example
  * ```ts
  * const meta: ProjectionMetadata = readProjectionMetadata(db)
- * console.log(meta.name, meta.version, meta.position)
+ * logger.info('projection', { name: meta.name, version: meta.version, position: meta.position })
  * ```
  */
 export interface ProjectionMetadata {

@@ -12,7 +12,7 @@ import { directoryLayout } from './layout.js'
  * @example
  * ```ts
  * const request = JSON.parse(fs.readFileSync(file, 'utf8')) as RebuildRequestFile
- * console.log(request.name, request.requestedAt)
+ * logger.info('rebuild requested', { name: request.name, requestedAt: request.requestedAt })
  * ```
  */
 export interface RebuildRequestFile {
@@ -45,7 +45,7 @@ export type RequestState = 'pending' | 'accepted' | 'done' | 'failed' | 'rejecte
  * @example
  * ```ts
  * const result: RequestResult | null = readRequestResult('data/projections', id)
- * if (result?.state === 'done') console.log('live at', result.position)
+ * if (result?.state === 'done') logger.info('live', { position: result.position })
  * ```
  */
 export interface RequestResult {
@@ -106,7 +106,7 @@ export function requestRebuild(dir: string, name: string): string {
  * @example
  * ```ts
  * const result = readRequestResult(dir, id)
- * if (result?.state === 'done') console.log('rebuilt up to', result.position)
+ * if (result?.state === 'done') logger.info('rebuilt', { position: result.position })
  * ```
  */
 export function readRequestResult(dir: string, id: string): RequestResult | null {
@@ -158,7 +158,7 @@ export function writeRequestResult(dir: string, result: RequestResult): void {
  *
  * @example
  * ```ts
- * for (const request of takeRequestFiles(dir, logger)) console.log(request.name)
+ * for (const request of takeRequestFiles(dir, logger)) await collector.rebuild(request.name)
  * ```
  */
 export function takeRequestFiles(dir: string, logger: Logger): StoreRequest[] {

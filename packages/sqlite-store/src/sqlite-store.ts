@@ -70,7 +70,7 @@ export interface SqliteStoreOptions {
  * @example
  * ```ts
  * const store: SqliteStore = sqliteStore({ dir: 'data/projections' })
- * console.log(store.dir, store.kind) // '/abs/data/projections' 'sqlite-files'
+ * store.dir // '/abs/data/projections'; store.kind // 'sqlite-files'
  * ```
  */
 export interface SqliteStore extends ProjectionStore<Database.Database> {

@@ -11,7 +11,7 @@ import { directoryLayout } from './layout.js'
  * @example
  * ```ts
  * const status: PublishedStatus | null = readStatusFile('data/projections')
- * if (status !== null && isDirectoryOwned('data/projections')) console.log(status.pid, status.projections)
+ * if (status !== null && isDirectoryOwned('data/projections')) logger.info('owner', { pid: status.pid, projections: status.projections.length })
  * ```
  */
 export interface PublishedStatus {
@@ -52,7 +52,7 @@ export function writeStatusFile(dir: string, projections: readonly ProjectionSta
  * @example
  * ```ts
  * const status = readStatusFile(dir)
- * for (const p of status?.projections ?? []) console.log(p.name, p.state)
+ * for (const p of status?.projections ?? []) logger.info('projection', { name: p.name, state: p.state })
  * ```
  */
 export function readStatusFile(dir: string): PublishedStatus | null {
