@@ -462,7 +462,8 @@ describe('failures', () => {
     const store = faulty(memoryStore(), {
       openSlot: (name) => (name === 'p' && failures-- > 0 ? new EskitError('IO', 'cannot open') : undefined),
     })
-    const { collector, events } = make({ store })
+    // a retry delay longer than start() takes on a loaded machine, so the first failure is seen
+    const { collector, events } = make({ store, retry: { initialDelayMs: 300, maxDelayMs: 300 } })
     collector.add(rowsProjection('p')).add(rowsProjection('q'))
     await appendMany(events, 3)
     await collector.start()
@@ -507,7 +508,8 @@ describe('failures', () => {
     const store = faulty(memoryStore(), {
       commit: () => (conflicts ? new EskitError('CHECKPOINT_CONFLICT', 'odd conflict') : undefined),
     })
-    const { collector, events } = make({ store })
+    // delays long enough that a loaded machine still observes the second attempt before a third
+    const { collector, events } = make({ store, retry: { initialDelayMs: 100, maxDelayMs: 1000 } })
     const errors: ErrorInfo[] = []
     collector.on('error', (info) => errors.push(info))
     collector.add(rowsProjection('p'))
