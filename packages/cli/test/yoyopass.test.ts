@@ -90,8 +90,22 @@ describe('eskit against a running yoyopass', () => {
 
   it('status shows its projections and that the directory is owned', async () => {
     service = await serve(data)
-    expect((await get(service.url, '/health?consistent=true')).status).toBe(200)
-    const status = await runEskit(['status', '--dir', projections, '--json'])
+    expect((await get(service.url, '/health')).status).toBe(200)
+    // The service answers while its projections are still being built from the seeded log: wait
+    // until the owner's published status shows every one live at the head.
+    let status = await runEskit(['status', '--dir', projections, '--json'])
+    for (let deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      const seen = JSON.parse(status.stdout) as StatusReport
+      if (
+        seen.projections.length === VIEWS.length &&
+        seen.projections.every(
+          (p) => p.position === head && p.runtime?.state === 'live' && p.runtime.position === head,
+        )
+      )
+        break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      status = await runEskit(['status', '--dir', projections, '--json'])
+    }
     expect(status.code).toBe(0)
     const report = JSON.parse(status.stdout) as StatusReport
     expect(report.owned).toBe(true)
