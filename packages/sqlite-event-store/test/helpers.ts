@@ -102,13 +102,23 @@ export interface Worker {
 
 const WORKER = path.resolve(import.meta.dirname, 'fixtures', 'worker.mjs')
 
+/**
+ * As root, file permissions do not bind: an unprivileged worker stays uid 0 (so it reaches the
+ * checkout wherever it lives, also under a 0700 directory) but runs with every capability
+ * dropped (`setpriv`), so the permission bits of the files it touches apply to it as to their owner.
+ */
+function workerCommand(argv: string[], options: { unprivileged?: boolean }): [string, string[]] {
+  if (!options.unprivileged || process.getuid?.() !== 0) return [argv[0] as string, argv.slice(1)]
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => fs.existsSync(file))
+  if (!setpriv)
+    throw new Error('the read-only tests run as root need setpriv (util-linux) to drop capabilities')
+  return [setpriv, ['--bounding-set=-all', '--inh-caps=-all', '--', ...argv]]
+}
+
 /** Starts the worker script in a real child process (Node 24, importing the built package). */
 export function startWorker(args: string[], options: { unprivileged?: boolean } = {}): Worker {
   const spawnOptions: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'] }
-  // As root, permissions do not apply: the read-only tests run the worker as "nobody" instead.
-  if (options.unprivileged && process.getuid?.() === 0)
-    Object.assign(spawnOptions, { uid: 65534, gid: 65534 })
-  const child = spawn(process.execPath, [WORKER, ...args], spawnOptions)
+  const child = spawn(...workerCommand([process.execPath, WORKER, ...args], options), spawnOptions)
   const lines: WorkerLine[] = []
   const waiters: Array<{ match: (line: WorkerLine) => boolean; resolve: (line: WorkerLine) => void }> = []
   let stderr = ''

@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { openSqliteEventStore } from '../src/open-sqlite-event-store.js'
 import { assertBuilt, dumpLog, snapshotDir, startWorker, useTempDirs } from './helpers.js'
 
-// Permissions are checked in a child process: as root (containers, CI) it runs as "nobody",
-// because root is never refused a write.
+// Permissions are checked in a child process: as root (containers, CI) it drops every capability,
+// because root with its capabilities is never refused a write.
 const tempDir = useTempDirs()
 beforeAll(assertBuilt)
 
