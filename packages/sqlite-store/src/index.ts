@@ -36,5 +36,12 @@ export {
   takeRequestFiles,
   writeRequestResult,
 } from './requests.js'
+export {
+  type SnapshotFile,
+  type SnapshotOptions,
+  type SnapshotProgress,
+  type SnapshotReport,
+  snapshotProjections,
+} from './snapshot.js'
 export { type SqliteStore, type SqliteStoreOptions, sqliteStore } from './sqlite-store.js'
 export { type PublishedStatus, readStatusFile, writeStatusFile } from './status-file.js'
