@@ -41,8 +41,14 @@ export type EskitErrorCode =
   | 'SCHEMA_CONFLICT'
   /** A file is not what it should be: not SQLite, not an eskit file, or damaged. */
   | 'CORRUPT'
-  /** SQLite stayed busy past the busy timeout. */
+  /** SQLite stayed busy past the busy timeout, or a PostgreSQL lock was not granted within `lock_timeout`. */
   | 'BUSY'
+  /**
+   * The event log's server cannot be reached (down, connection lost, no answer within the
+   * timeout). An append that fails with it may or may not have committed: retry it with an
+   * `expectedVersion` to be sure.
+   */
+  | 'UNAVAILABLE'
   /** A constraint (unique, foreign key, check) failed. */
   | 'CONSTRAINT'
   /** The disk or the database's page limit is full. */

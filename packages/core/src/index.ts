@@ -13,6 +13,7 @@ export type {
 export { EskitError, type EskitErrorCode, isEskitError } from './eskit-error.js'
 export type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
 export type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
+export { assertExpectedVersion, assertReadAllOptions } from './event-store-arguments.js'
 export { type LogFields, type Logger, silentLogger } from './logger.js'
 export type { MemoryConnection, MemoryKey, MemoryTable } from './memory-connection.js'
 export {

@@ -1,6 +1,7 @@
 import { EskitError } from './eskit-error.js'
 import type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
 import type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
+import { assertExpectedVersion, assertReadAllOptions } from './event-store-arguments.js'
 import { type Logger, silentLogger } from './logger.js'
 import { assertStreamId, encodeEvents } from './validation.js'
 
@@ -160,7 +161,8 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     },
     async readAll(readOptions: ReadAllOptions): Promise<StoredEvent[]> {
       assertOpen()
-      const { after, limit, types } = assertReadAll(readOptions)
+      assertReadAllOptions(readOptions)
+      const { after, limit, types } = readOptions
       const wanted = types === undefined ? undefined : new Set(types)
       const result: StoredEvent[] = []
       // positions start at 1 without gaps: position p is records[p - 1]
@@ -197,33 +199,6 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     },
   }
   return store
-}
-
-function assertExpectedVersion(expected: unknown): asserts expected is ExpectedVersion {
-  if (expected === 'any' || expected === 'no-stream') return
-  if (typeof expected === 'number' && Number.isInteger(expected) && expected >= 0) return
-  throw new EskitError(
-    'INVALID_ARGUMENT',
-    `expectedVersion must be a non-negative integer, 'any' or 'no-stream', not ${JSON.stringify(expected)}`,
-    { details: { expectedVersion: expected } },
-  )
-}
-
-function assertReadAll(options: ReadAllOptions): ReadAllOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new EskitError('INVALID_ARGUMENT', 'readAll needs { after, limit }')
-  }
-  const { after, limit, types } = options
-  if (!Number.isInteger(after) || after < 0) {
-    throw new EskitError('INVALID_ARGUMENT', `readAll: after must be an integer >= 0, not ${String(after)}`)
-  }
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new EskitError('INVALID_ARGUMENT', `readAll: limit must be an integer >= 1, not ${String(limit)}`)
-  }
-  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
-    throw new EskitError('INVALID_ARGUMENT', 'readAll: types must be an array of strings')
-  }
-  return options
 }
 
 function errorMessage(error: unknown): string {

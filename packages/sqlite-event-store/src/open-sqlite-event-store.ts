@@ -3,6 +3,8 @@ import path from 'node:path'
 import {
   type AppendOptions,
   type AppendResult,
+  assertExpectedVersion,
+  assertReadAllOptions,
   assertStreamId,
   type EncodedEvent,
   EskitError,
@@ -17,7 +19,6 @@ import {
   toEskitError,
 } from '@eskit/core'
 import Database from 'better-sqlite3'
-import { assertExpectedVersion, assertReadAllOptions } from './arguments.js'
 import { createEventReader } from './event-reader.js'
 import { EVENTS_TABLE, ensureSchema, inspectLog, SCHEMA_VERSION, verifyLog } from './schema.js'
 
