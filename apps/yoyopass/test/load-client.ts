@@ -152,7 +152,7 @@ export function createLoadClient(options: {
     const route = roll < 0.8 ? `/passes?serviceId=${options.serviceId}&limit=5` : '/services'
     const res = await request(node, url, 'GET', route)
     if ('error' in res) return fail(node, route, res.error)
-    const rows = route === '/services' ? res.body : res.body?.passes
+    const rows = route === '/services' ? res.body?.services : res.body?.passes
     if (res.status !== 200 || !Array.isArray(rows) || rows.length === 0) {
       fail(node, route, `${res.status} ${JSON.stringify(res.body)}`)
     }

@@ -65,7 +65,9 @@ export async function createTestDatabase(server: string = serverUrl(), prefix = 
   return {
     url: target.toString(),
     name,
-    drop: () => withClient(server, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+    drop: async () => {
+      await withClient(server, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    },
   }
 }
 
