@@ -16,7 +16,18 @@ const [dir = '', url = '', seedText = '1', node = '0'] = process.argv.slice(2)
 const random = createRandom(Number(seedText))
 const say = (line: string) => writeSync(1, `${line}\n`)
 
-const log = await openPostgresEventStore({ connectionString: url, timeoutMs: 2_000 })
+// A node started while the server restarts waits for it, as a supervisor restarting it would.
+async function openLog(): Promise<EventStore> {
+  for (;;) {
+    try {
+      return await openPostgresEventStore({ connectionString: url, timeoutMs: 2_000 })
+    } catch (error) {
+      if (!isEskitError(error, 'UNAVAILABLE')) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}
+const log = await openLog()
 // The log read load of this node: every readAll the collector makes, and the events it got.
 let readCalls = 0
 let readEvents = 0
