@@ -48,7 +48,10 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
   const take = (): Pending[] => {
     let events = 0
     let count = 0
-    while (count < queue.length && (count === 0 || events + (queue[count] as Pending).events.length <= options.maxGroupEvents)) {
+    while (
+      count < queue.length &&
+      (count === 0 || events + (queue[count] as Pending).events.length <= options.maxGroupEvents)
+    ) {
       events += (queue[count] as Pending).events.length
       count += 1
     }
@@ -66,7 +69,9 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
     const metadata: Array<string | null> = []
     for (const pending of group) {
       streams.push(pending.streamId)
-      expected.push(pending.expected === 'any' ? null : pending.expected === 'no-stream' ? 0 : pending.expected)
+      expected.push(
+        pending.expected === 'any' ? null : pending.expected === 'no-stream' ? 0 : pending.expected,
+      )
       counts.push(pending.events.length)
       for (const event of pending.events) {
         types.push(event.type)
@@ -76,7 +81,9 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
     }
     const streamId = group.length === 1 ? (group[0] as Pending).streamId : undefined
     return connections.run(
-      streamId === undefined ? `could not append ${group.length} appends` : `could not append to stream ${JSON.stringify(streamId)}`,
+      streamId === undefined
+        ? `could not append ${group.length} appends`
+        : `could not append to stream ${JSON.stringify(streamId)}`,
       async (client) => {
         const result = await client.query<Outcome>({
           text: sql,

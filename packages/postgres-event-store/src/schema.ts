@@ -164,7 +164,11 @@ export async function prepareSchema(
     const done = await readMeta(client, schema)
     if (!done) throw new EskitError('CORRUPT', `schema ${schema}: the event log vanished after its migration`)
     return meta
-      ? { id: checkId(done, schema), created: false, ...(from < SCHEMA_VERSION ? { migratedFrom: from } : {}) }
+      ? {
+          id: checkId(done, schema),
+          created: false,
+          ...(from < SCHEMA_VERSION ? { migratedFrom: from } : {}),
+        }
       : { id: checkId(done, schema), created: true }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined)
@@ -179,15 +183,17 @@ interface Meta {
 }
 
 async function readMeta(client: pg.ClientBase, schema: string): Promise<Meta | undefined> {
-  const table = await client.query<{ exists: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS exists`,
-    [`${quoteIdentifier(schema)}.eskit_meta`],
-  )
+  const table = await client.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [
+    `${quoteIdentifier(schema)}.eskit_meta`,
+  ])
   if (!table.rows[0]?.exists) return undefined
   let rows: Array<{ key: string; value: string }>
   try {
-    rows = (await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${quoteIdentifier(schema)}.eskit_meta`))
-      .rows
+    rows = (
+      await client.query<{ key: string; value: string }>(
+        `SELECT key, value FROM ${quoteIdentifier(schema)}.eskit_meta`,
+      )
+    ).rows
   } catch (error) {
     throw new EskitError('CORRUPT', `schema ${schema}: eskit_meta is not an eskit event log's table`, {
       cause: error,
@@ -196,14 +202,22 @@ async function readMeta(client: pg.ClientBase, schema: string): Promise<Meta | u
   }
   const value = (key: string): string | undefined => rows.find((row) => row.key === key)?.value
   const version = Number(value('version') ?? 0)
-  return { format: value('format'), version: Number.isSafeInteger(version) ? version : -1, id: value('log_id') }
+  return {
+    format: value('format'),
+    version: Number.isSafeInteger(version) ? version : -1,
+    id: value('log_id'),
+  }
 }
 
 function checkFormat(meta: Meta, schema: string): void {
   if (meta.format !== LOG_FORMAT || meta.version < 1) {
-    throw new EskitError('CORRUPT', `schema ${schema} holds an eskit_meta table that is not an eskit event log's`, {
-      details: { schema },
-    })
+    throw new EskitError(
+      'CORRUPT',
+      `schema ${schema} holds an eskit_meta table that is not an eskit event log's`,
+      {
+        details: { schema },
+      },
+    )
   }
   if (meta.version > SCHEMA_VERSION) {
     throw new EskitError(
@@ -216,6 +230,9 @@ function checkFormat(meta: Meta, schema: string): void {
 
 function checkId(meta: Meta, schema: string): string {
   checkFormat(meta, schema)
-  if (!meta.id) throw new EskitError('CORRUPT', `the event log in schema ${schema} has no log id`, { details: { schema } })
+  if (!meta.id)
+    throw new EskitError('CORRUPT', `the event log in schema ${schema} has no log id`, {
+      details: { schema },
+    })
   return meta.id
 }

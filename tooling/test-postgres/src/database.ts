@@ -57,7 +57,10 @@ export function serverUrl(): string {
  * const { url, drop } = await createTestDatabase()
  * ```
  */
-export async function createTestDatabase(server: string = serverUrl(), prefix = 'test'): Promise<TestDatabase> {
+export async function createTestDatabase(
+  server: string = serverUrl(),
+  prefix = 'test',
+): Promise<TestDatabase> {
   const name = randomDatabaseName(prefix)
   await withClient(server, (client) => client.query(`CREATE DATABASE ${name}`))
   const target = new URL(server)

@@ -169,7 +169,9 @@ function freePort(): Promise<number> {
  * ```
  */
 export function randomDatabaseName(prefix = 'test'): string {
-  const safe = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30)
+  const safe = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30)
   return `eskit_${safe}_${crypto.randomBytes(6).toString('hex')}`
 }
-

@@ -25,13 +25,15 @@ describe('the run-wide server', () => {
     expect(await query(url, 'SELECT count(*)::int AS n FROM t')).toEqual([{ n: 2 }])
     const other = await createTestDatabase(serverUrl(), 'other')
     try {
-      expect(await query(other.url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 't'")).toEqual([
-        { n: 0 },
-      ])
+      expect(
+        await query(other.url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 't'"),
+      ).toEqual([{ n: 0 }])
     } finally {
       await other.drop()
     }
-    expect(await query(serverUrl(), `SELECT 1 AS n FROM pg_database WHERE datname = '${other.name}'`)).toEqual([])
+    expect(
+      await query(serverUrl(), `SELECT 1 AS n FROM pg_database WHERE datname = '${other.name}'`),
+    ).toEqual([])
   })
 })
 
