@@ -2,8 +2,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { loadEmbeddedPostgres } from './binaries.js'
-import { clustersRoot, killStaleClusters } from './stale.js'
+import { loadEmbeddedPostgres } from './binaries.ts'
+import { clustersRoot, killStaleClusters } from './stale.ts'
 
 /**
  * A PostgreSQL cluster of its own, started by {@link startPostgres}.

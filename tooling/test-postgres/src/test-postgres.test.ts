@@ -1,7 +1,8 @@
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, serverUrl, useTestDatabase } from './database.js'
-import { startPostgres } from './server.js'
+import { createTestDatabase } from './database.ts'
+import { startPostgres } from './server.ts'
+import { serverUrl, useTestDatabase } from './vitest.ts'
 
 async function query(url: string, sql: string): Promise<unknown[]> {
   const client = new pg.Client({ connectionString: url })
