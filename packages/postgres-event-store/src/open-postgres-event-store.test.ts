@@ -35,6 +35,14 @@ describe('schema', () => {
     expect(other.id).not.toBe(first.id)
   })
 
+  it('stores opening one fresh schema at once take turns migrating it and all get the same log', async () => {
+    for (let round = 0; round < 3; round++) {
+      const schema = freshSchema()
+      const stores = await Promise.all(Array.from({ length: 8 }, () => open({ schema })))
+      expect(new Set(stores.map((store) => store.id)).size).toBe(1)
+    }
+  })
+
   it('refuses a schema that holds other tables with CORRUPT, and drops nothing', async () => {
     const schema = freshSchema('app')
     await sql(
@@ -273,7 +281,7 @@ describe('live', () => {
     // written behind the store's back: no NOTIFY at all
     await sql(
       databaseUrl(),
-      `SELECT * FROM ${schema}.eskit_append(ARRAY['a'], ARRAY[NULL]::bigint[], ARRAY[1], ARRAY['T'], ARRAY['{}'], ARRAY[NULL], '1s')`,
+      `SELECT * FROM ${schema}.eskit_append(ARRAY['a'], ARRAY[NULL]::bigint[], ARRAY['["T"]'], ARRAY['[{}]'], ARRAY['[null]'], '1s')`,
     )
     await until(() => heads.includes(1), 5000, 'the poll')
   })
