@@ -82,6 +82,19 @@ describe('schema', () => {
     }
   })
 
+  it('a wrong password is READ_ONLY (authentication failed), and neither password reaches the error or the log', async () => {
+    const url = new URL(databaseUrl())
+    const real = decodeURIComponent(url.password)
+    url.password = 'wr0ng-Secret'
+    const logger = recordingLogger()
+    const error = await openPostgresEventStore({ connectionString: url.toString(), logger }).catch((e) => e)
+    expect(isEskitError(error, 'READ_ONLY')).toBe(true)
+    expect(error.details.pgCode).toBe('28P01')
+    const text = `${error.message} ${JSON.stringify(error.details)} ${JSON.stringify(logger.lines)}`
+    expect(text).not.toContain('wr0ng-Secret')
+    expect(text).not.toContain(real)
+  })
+
   it('refuses bad options with INVALID_ARGUMENT', async () => {
     const bad: unknown[] = [
       undefined,
