@@ -1,5 +1,5 @@
 import { EskitError } from './eskit-error.js'
-import type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
+import type { NewEvent, StoredEvent } from './event.js'
 import type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
 import { assertExpectedVersion, assertReadAllOptions } from './event-store-arguments.js'
 import { type Logger, silentLogger } from './logger.js'

@@ -52,6 +52,15 @@ export function createStatusReporter(
       status.error = { message, position, attempts }
     }
     if (runOf(unit) && unit.state !== 'stopped') status.rebuild = rebuildProgress(unit)
+    const log = context.log
+    if (log.phase === 'unreachable' && unit.state !== 'stopped') {
+      status.logUnreachable = {
+        since: log.since,
+        error: log.error,
+        ...(log.code === undefined ? {} : { code: log.code }),
+        attempts: log.attempts,
+      }
+    }
     return status
   }
 

@@ -9,7 +9,11 @@ import type { Redactor } from './redact.js'
  * caller); every error leaves as an `EskitError` with a redacted message.
  */
 export interface Connections {
-  run<T>(message: string, work: (client: pg.PoolClient) => Promise<T>, details?: Record<string, unknown>): Promise<T>
+  run<T>(
+    message: string,
+    work: (client: pg.PoolClient) => Promise<T>,
+    details?: Record<string, unknown>,
+  ): Promise<T>
   readonly redact: Redactor
 }
 
@@ -36,9 +40,13 @@ export function createConnections(pool: pg.Pool, timeoutMs: number, redact: Reda
           // Destroying the connection ends the stuck query; its own rejection is ignored below.
           release(true)
           reject(
-            new EskitError('UNAVAILABLE', redact(`${message}: PostgreSQL did not answer within ${timeoutMs} ms`), {
-              details: { ...details, timeoutMs },
-            }),
+            new EskitError(
+              'UNAVAILABLE',
+              redact(`${message}: PostgreSQL did not answer within ${timeoutMs} ms`),
+              {
+                details: { ...details, timeoutMs },
+              },
+            ),
           )
         }, timeoutMs)
       })

@@ -40,7 +40,7 @@ type Outcome = [ok: boolean, lastPosition: number | null, lastVersion: number | 
  */
 export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
   const { connections, schema } = options
-  const sql = `SELECT * FROM ${schema}.eskit_append($1, $2, $3, $4, $5, $6, $7)`
+  const sql = `SELECT * FROM ${schema}.eskit_append($1, $2, $3, $4, $5, $6)`
   const lockTimeout = `${options.lockTimeoutMs}ms`
   let queue: Pending[] = []
   let flushing: Promise<void> | undefined
@@ -48,7 +48,10 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
   const take = (): Pending[] => {
     let events = 0
     let count = 0
-    while (count < queue.length && (count === 0 || events + (queue[count] as Pending).events.length <= options.maxGroupEvents)) {
+    while (
+      count < queue.length &&
+      (count === 0 || events + (queue[count] as Pending).events.length <= options.maxGroupEvents)
+    ) {
       events += (queue[count] as Pending).events.length
       count += 1
     }
@@ -60,27 +63,26 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
   const send = async (group: Pending[]): Promise<Outcome[]> => {
     const streams: string[] = []
     const expected: Array<number | null> = []
-    const counts: number[] = []
     const types: string[] = []
     const data: string[] = []
-    const metadata: Array<string | null> = []
+    const metadata: string[] = []
     for (const pending of group) {
       streams.push(pending.streamId)
       expected.push(pending.expected === 'any' ? null : pending.expected === 'no-stream' ? 0 : pending.expected)
-      counts.push(pending.events.length)
-      for (const event of pending.events) {
-        types.push(event.type)
-        data.push(event.data)
-        metadata.push(event.metadata)
-      }
+      // Already JSON: joined into one JSON array per append, never parsed or stringified again.
+      types.push(JSON.stringify(pending.events.map((event) => event.type)))
+      data.push(`[${pending.events.map((event) => event.data).join(',')}]`)
+      metadata.push(`[${pending.events.map((event) => event.metadata ?? 'null').join(',')}]`)
     }
     const streamId = group.length === 1 ? (group[0] as Pending).streamId : undefined
     return connections.run(
-      streamId === undefined ? `could not append ${group.length} appends` : `could not append to stream ${JSON.stringify(streamId)}`,
+      streamId === undefined
+        ? `could not append ${group.length} appends`
+        : `could not append to stream ${JSON.stringify(streamId)}`,
       async (client) => {
         const result = await client.query<Outcome>({
           text: sql,
-          values: [streams, expected, counts, types, data, metadata, lockTimeout],
+          values: [streams, expected, types, data, metadata, lockTimeout],
           rowMode: 'array',
           types: LOG_TYPES,
         })

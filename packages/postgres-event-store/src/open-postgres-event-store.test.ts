@@ -10,7 +10,9 @@ const opened: EventStore[] = []
 afterEach(async () => {
   for (const store of opened.splice(0)) await store.close()
 })
-async function open(options: Partial<Parameters<typeof openPostgresEventStore>[0]> = {}): Promise<EventStore> {
+async function open(
+  options: Partial<Parameters<typeof openPostgresEventStore>[0]> = {},
+): Promise<EventStore> {
   const store = await openPostgresEventStore({ connectionString: databaseUrl(), ...options } as Parameters<
     typeof openPostgresEventStore
   >[0])
@@ -33,14 +35,27 @@ describe('schema', () => {
     expect(other.id).not.toBe(first.id)
   })
 
+  it('stores opening one fresh schema at once take turns migrating it and all get the same log', async () => {
+    for (let round = 0; round < 3; round++) {
+      const schema = freshSchema()
+      const stores = await Promise.all(Array.from({ length: 8 }, () => open({ schema })))
+      expect(new Set(stores.map((store) => store.id)).size).toBe(1)
+    }
+  })
+
   it('refuses a schema that holds other tables with CORRUPT, and drops nothing', async () => {
     const schema = freshSchema('app')
-    await sql(databaseUrl(), `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (id int); INSERT INTO ${schema}.orders VALUES (1)`)
+    await sql(
+      databaseUrl(),
+      `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (id int); INSERT INTO ${schema}.orders VALUES (1)`,
+    )
     const error = await open({ schema }).catch((e) => e)
     expect(isEskitError(error, 'CORRUPT')).toBe(true)
     expect(error.message).toContain(schema)
     expect(await sql(databaseUrl(), `SELECT id FROM ${schema}.orders`)).toEqual([{ id: 1 }])
-    expect(await sql(databaseUrl(), `SELECT to_regclass('${schema}.eskit_events') AS t`)).toEqual([{ t: null }])
+    expect(await sql(databaseUrl(), `SELECT to_regclass('${schema}.eskit_events') AS t`)).toEqual([
+      { t: null },
+    ])
   })
 
   it('refuses a log of a newer format with CORRUPT, and leaves its events', async () => {
@@ -52,16 +67,32 @@ describe('schema', () => {
     const error = await open({ schema }).catch((e) => e)
     expect(isEskitError(error, 'CORRUPT')).toBe(true)
     expect(error.details).toMatchObject({ version: 99, supported: 1 })
-    expect(await sql(databaseUrl(), `SELECT count(*)::int AS n FROM ${schema}.eskit_events`)).toEqual([{ n: 1 }])
+    expect(await sql(databaseUrl(), `SELECT count(*)::int AS n FROM ${schema}.eskit_events`)).toEqual([
+      { n: 1 },
+    ])
   })
 
   it('refuses a schema name that is not 1-48 chars of a-z 0-9 _ with INVALID_ARGUMENT, before connecting', async () => {
     for (const schema of ['', 'Upper', 'a-b', 'x"; DROP SCHEMA public; --', '1abc', 'a'.repeat(49)]) {
-      const error = await openPostgresEventStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none', schema }).catch(
-        (e) => e,
-      )
+      const error = await openPostgresEventStore({
+        connectionString: 'postgres://nobody@127.0.0.1:1/none',
+        schema,
+      }).catch((e) => e)
       expect(isEskitError(error, 'INVALID_ARGUMENT')).toBe(true)
     }
+  })
+
+  it('a wrong password is READ_ONLY (authentication failed), and neither password reaches the error or the log', async () => {
+    const url = new URL(databaseUrl())
+    const real = decodeURIComponent(url.password)
+    url.password = 'wr0ng-Secret'
+    const logger = recordingLogger()
+    const error = await openPostgresEventStore({ connectionString: url.toString(), logger }).catch((e) => e)
+    expect(isEskitError(error, 'READ_ONLY')).toBe(true)
+    expect(error.details.pgCode).toBe('28P01')
+    const text = `${error.message} ${JSON.stringify(error.details)} ${JSON.stringify(logger.lines)}`
+    expect(text).not.toContain('wr0ng-Secret')
+    expect(text).not.toContain(real)
   })
 
   it('refuses bad options with INVALID_ARGUMENT', async () => {
@@ -86,7 +117,9 @@ describe('group commit', () => {
   it('commits concurrent appends with dense positions, each with its own result', async () => {
     const store = await open({ schema: freshSchema() })
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => store.append(`s${i % 7}`, i % 3 === 0 ? [ev(i), ev(i)] : [ev(i)])),
+      Array.from({ length: 200 }, (_, i) =>
+        store.append(`s${i % 7}`, i % 3 === 0 ? [ev(i), ev(i)] : [ev(i)]),
+      ),
     )
     const total = results.length + Math.ceil(200 / 3)
     expect(await store.head()).toBe(total)
@@ -115,12 +148,24 @@ describe('group commit', () => {
       store.append('b', [ev(4)], { expectedVersion: 5 }),
       store.append('b', [ev(5)], { expectedVersion: 0 }),
     ])
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'])
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ])
     const second = (outcomes[1] as PromiseRejectedResult).reason
     expect(isEskitError(second, 'CONCURRENCY')).toBe(true)
     expect(second.details).toEqual({ streamId: 'taken', expected: 'no-stream', actual: 1 })
-    expect((outcomes[3] as PromiseRejectedResult).reason.details).toEqual({ streamId: 'b', expected: 5, actual: 0 })
-    expect((await store.readAll({ after: 0, limit: 10 })).map((e) => [e.position, e.streamId, e.streamVersion])).toEqual([
+    expect((outcomes[3] as PromiseRejectedResult).reason.details).toEqual({
+      streamId: 'b',
+      expected: 5,
+      actual: 0,
+    })
+    expect(
+      (await store.readAll({ after: 0, limit: 10 })).map((e) => [e.position, e.streamId, e.streamVersion]),
+    ).toEqual([
       [1, 'taken', 1],
       [2, 'a', 1],
       [3, 'a', 2],
@@ -147,7 +192,10 @@ describe('group commit', () => {
     const store = await open({ schema: freshSchema() })
     await store.append('x', [ev(0)])
     const events = Array.from({ length: 100 }, (_, i) => ev(i))
-    expect(await store.append('big', events, { expectedVersion: 'no-stream' })).toEqual({ position: 101, streamVersion: 100 })
+    expect(await store.append('big', events, { expectedVersion: 'no-stream' })).toEqual({
+      position: 101,
+      streamVersion: 100,
+    })
     const stream = await store.readStream('big')
     expect(stream.map((e) => e.position)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2))
   })
@@ -201,7 +249,15 @@ describe('live', () => {
     const writer = await open({ schema })
     const heads: number[] = []
     listener.onAppend((head) => heads.push(head))
-    await until(async () => (await sql(databaseUrl(), `SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN "${schema}_eskit_append"'`)).length > 0)
+    await until(
+      async () =>
+        (
+          await sql(
+            databaseUrl(),
+            `SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN "${schema}_eskit_append"'`,
+          )
+        ).length > 0,
+    )
     await writer.append('a', [ev(1), ev(2)])
     await until(() => heads.includes(2), 5000, 'the notification')
     await writer.append('a', [ev(3)])
@@ -238,7 +294,7 @@ describe('live', () => {
     // written behind the store's back: no NOTIFY at all
     await sql(
       databaseUrl(),
-      `SELECT * FROM ${schema}.eskit_append(ARRAY['a'], ARRAY[NULL]::bigint[], ARRAY[1], ARRAY['T'], ARRAY['{}'], ARRAY[NULL], '1s')`,
+      `SELECT * FROM ${schema}.eskit_append(ARRAY['a'], ARRAY[NULL]::bigint[], ARRAY['["T"]'], ARRAY['[{}]'], ARRAY['[null]'], '1s')`,
     )
     await until(() => heads.includes(1), 5000, 'the poll')
   })
@@ -255,7 +311,11 @@ describe('close', () => {
       const listening = `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN "${schema}_eskit_append"'`
       await until(async () => (await sql(databaseUrl(), listening)).length === 1)
       await store.close()
-      await until(async () => (await sql(databaseUrl(), listening)).length === 0, 5000, 'the LISTEN connection to end')
+      await until(
+        async () => (await sql(databaseUrl(), listening)).length === 0,
+        5000,
+        'the LISTEN connection to end',
+      )
       expect((await pool.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }])
     } finally {
       await pool.end()
@@ -270,8 +330,16 @@ describe('close', () => {
     store.onAppend(() => {})
     await store.append('a', [ev(1)])
     const mine = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = '${name}'`
-    await until(async () => ((await sql<{ n: number }>(databaseUrl(), mine))[0]?.n ?? 0) >= 2, 5000, 'pool and LISTEN')
+    await until(
+      async () => ((await sql<{ n: number }>(databaseUrl(), mine))[0]?.n ?? 0) >= 2,
+      5000,
+      'pool and LISTEN',
+    )
     await store.close()
-    await until(async () => (await sql<{ n: number }>(databaseUrl(), mine))[0]?.n === 0, 5000, 'connections to end')
+    await until(
+      async () => (await sql<{ n: number }>(databaseUrl(), mine))[0]?.n === 0,
+      5000,
+      'connections to end',
+    )
   })
 })

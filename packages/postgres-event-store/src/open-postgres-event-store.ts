@@ -63,7 +63,10 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   const hasPool = 'pool' in options && options.pool !== undefined
   const hasUrl = 'connectionString' in options && options.connectionString !== undefined
   if (hasPool === hasUrl) {
-    throw new EskitError('INVALID_ARGUMENT', 'openPostgresEventStore takes { connectionString } or { pool }, exactly one')
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      'openPostgresEventStore takes { connectionString } or { pool }, exactly one',
+    )
   }
   const schema = options.schema ?? 'eskit'
   assertSchemaName(schema)
@@ -127,9 +130,13 @@ function ownPool(options: PostgresEventStoreUrlOptions, timeoutMs: number, logge
     pool = new pg.Pool({ ...config, max, idleTimeoutMillis: 10_000 })
   } catch (error) {
     // The parser's own message may quote the string: only a redacted one leaves.
-    throw new EskitError('INVALID_ARGUMENT', redact(`connectionString does not parse: ${redact(connectionString)}`), {
-      details: { reason: redact(error instanceof Error ? error.message : String(error)) },
-    })
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      redact(`connectionString does not parse: ${redact(connectionString)}`),
+      {
+        details: { reason: redact(error instanceof Error ? error.message : String(error)) },
+      },
+    )
   }
   // An idle connection the server dropped must not become an uncaught 'error' event.
   pool.on('error', (error) => logger.warn('idle event log connection lost', { error: redact(error.message) }))
@@ -138,7 +145,11 @@ function ownPool(options: PostgresEventStoreUrlOptions, timeoutMs: number, logge
 
 function usePool(options: PostgresEventStorePoolOptions, timeoutMs: number): Source {
   const { pool } = options
-  if (typeof pool !== 'object' || pool === null || typeof (pool as { connect?: unknown }).connect !== 'function') {
+  if (
+    typeof pool !== 'object' ||
+    pool === null ||
+    typeof (pool as { connect?: unknown }).connect !== 'function'
+  ) {
     throw new EskitError('INVALID_ARGUMENT', 'pool must be a pg.Pool')
   }
   const settings = ((pool as { options?: pg.PoolConfig }).options ?? {}) as pg.PoolConfig
@@ -186,7 +197,8 @@ function createStore(context: StoreContext): EventStore {
     for (const listener of [...listeners]) {
       try {
         const returned: unknown = listener(head)
-        if (returned instanceof Promise) returned.catch((error: unknown) => logListenerError(logger, error, head))
+        if (returned instanceof Promise)
+          returned.catch((error: unknown) => logListenerError(logger, error, head))
       } catch (error) {
         logListenerError(logger, error, head)
       }
@@ -251,13 +263,16 @@ function createStore(context: StoreContext): EventStore {
       const { after, limit, types } = options
       if (types === undefined) return query('could not read the event log', queries.all, [after, limit])
       if (types.length === 0) return []
-      if (types.length === 1) return query('could not read the event log', queries.byType, [after, limit, types[0]])
+      if (types.length === 1)
+        return query('could not read the event log', queries.byType, [after, limit, types[0]])
       return query('could not read the event log', queries.byTypes, [after, limit, [...new Set(types)]])
     },
     async readStream(streamId: string): Promise<StoredEvent[]> {
       assertOpen()
       assertStreamId(streamId)
-      return query(`could not read stream ${JSON.stringify(streamId)}`, queries.stream, [streamId], { streamId })
+      return query(`could not read stream ${JSON.stringify(streamId)}`, queries.stream, [streamId], {
+        streamId,
+      })
     },
     async head(): Promise<number> {
       assertOpen()
@@ -265,7 +280,8 @@ function createStore(context: StoreContext): EventStore {
     },
     onAppend(listener: (head: number) => void): () => void {
       assertOpen()
-      if (typeof listener !== 'function') throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
+      if (typeof listener !== 'function')
+        throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
       const entry = (head: number): void => listener(head)
       listeners.add(entry)
       feed.start()
@@ -288,7 +304,10 @@ function createStore(context: StoreContext): EventStore {
 
 function logListenerError(logger: Logger, error: unknown, head: number): void {
   try {
-    logger.error('onAppend listener threw', { error: error instanceof Error ? error.message : String(error), head })
+    logger.error('onAppend listener threw', {
+      error: error instanceof Error ? error.message : String(error),
+      head,
+    })
   } catch {
     // A logger that throws must not turn a committed append into a failure.
   }

@@ -95,9 +95,13 @@ function positive(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback
   // Timers hold at most 2^31 - 1 ms; beyond that they fire at once.
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > 2_147_483_647) {
-    throw new EskitError('INVALID_ARGUMENT', `${name} must be an integer from 1 to 2147483647, not ${String(value)}`, {
-      details: { [name]: value },
-    })
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      `${name} must be an integer from 1 to 2147483647, not ${String(value)}`,
+      {
+        details: { [name]: value },
+      },
+    )
   }
   return value
 }

@@ -76,7 +76,11 @@ describe('when PostgreSQL cannot be reached', () => {
     const proxy = await frozenProxy(server.port)
     const target = new URL(url)
     target.port = String(proxy.port)
-    const events = await openPostgresEventStore({ connectionString: target.toString(), schema: freshSchema(), timeoutMs: 300 })
+    const events = await openPostgresEventStore({
+      connectionString: target.toString(),
+      schema: freshSchema(),
+      timeoutMs: 300,
+    })
     try {
       await events.append('a', [ev(1)])
       proxy.freeze()
@@ -88,7 +92,10 @@ describe('when PostgreSQL cannot be reached', () => {
       ])
       for (const failure of failures) expect(isEskitError(failure, 'UNAVAILABLE')).toBe(true)
       expect(Date.now() - started).toBeLessThan(3000)
-      const opening = await openPostgresEventStore({ connectionString: target.toString(), timeoutMs: 300 }).catch((e) => e)
+      const opening = await openPostgresEventStore({
+        connectionString: target.toString(),
+        timeoutMs: 300,
+      }).catch((e) => e)
       expect(isEskitError(opening, 'UNAVAILABLE')).toBe(true)
       proxy.thaw()
       // back by itself: the broken connections were dropped, new ones work
@@ -124,7 +131,11 @@ describe('when PostgreSQL cannot be reached', () => {
 describe('server stopped and started', () => {
   it('appends during the outage fail with UNAVAILABLE; every acknowledged one is kept; appends resume by themselves', async () => {
     const schema = freshSchema()
-    const events: EventStore = await openPostgresEventStore({ connectionString: url, schema, timeoutMs: 1000 })
+    const events: EventStore = await openPostgresEventStore({
+      connectionString: url,
+      schema,
+      timeoutMs: 1000,
+    })
     const acknowledged: number[] = []
     const refused: unknown[] = []
     let running = true
@@ -173,7 +184,11 @@ describe('server stopped and started', () => {
       await until(() => heads.includes(1), 5000, 'the first notification')
       await server.stop()
       await server.start()
-      await until(async () => (await writer.append('a', [ev(2)]).catch(() => undefined)) !== undefined, 10_000, 'an append after the restart')
+      await until(
+        async () => (await writer.append('a', [ev(2)]).catch(() => undefined)) !== undefined,
+        10_000,
+        'an append after the restart',
+      )
       await until(() => heads.includes(2), 10_000, 'the head after the restart')
       expect(await sql(url, `SELECT count(*)::int AS n FROM ${schema}.eskit_events`)).toEqual([{ n: 2 }])
     } finally {

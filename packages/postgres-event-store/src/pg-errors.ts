@@ -33,7 +33,8 @@ export function postgresErrorCode(error: unknown): EskitErrorCode {
   if (error instanceof EskitError) return error.code
   const raw = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : ''
   if (NETWORK_CODES.has(raw)) return 'UNAVAILABLE'
-  if (raw.startsWith('08') || raw.startsWith('57P') || raw === '53300' || raw === '57014') return 'UNAVAILABLE'
+  if (raw.startsWith('08') || raw.startsWith('57P') || raw === '53300' || raw === '57014')
+    return 'UNAVAILABLE'
   if (raw === '55P03') return 'BUSY'
   if (raw.startsWith('23')) return 'CONSTRAINT'
   if (raw === '53100') return 'DISK_FULL'

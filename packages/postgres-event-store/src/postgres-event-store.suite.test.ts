@@ -13,7 +13,8 @@ const schemaOf = (location: string): string =>
 
 runEventStoreSuite({
   name: 'postgres event store ({ connectionString })',
-  create: (location) => openPostgresEventStore({ connectionString: databaseUrl(), schema: schemaOf(location) }),
+  create: (location) =>
+    openPostgresEventStore({ connectionString: databaseUrl(), schema: schemaOf(location) }),
 })
 
 const pools: pg.Pool[] = []

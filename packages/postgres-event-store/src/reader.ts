@@ -44,7 +44,14 @@ export function toEvents(rows: unknown[]): StoredEvent[] {
   const events = new Array<StoredEvent>(rows.length)
   for (let i = 0; i < rows.length; i++) {
     const [position, streamId, streamVersion, type, data, metadata, recordedMs] = rows[i] as Row
-    const event: StoredEvent = { position, streamId, streamVersion, type, data, recordedAt: new Date(recordedMs) }
+    const event: StoredEvent = {
+      position,
+      streamId,
+      streamVersion,
+      type,
+      data,
+      recordedAt: new Date(recordedMs),
+    }
     if (metadata !== null) event.metadata = metadata
     events[i] = event
   }

@@ -62,11 +62,12 @@ function migrations(s: string): string[] {
 
     -- One call appends a group of appends (group commit): each keeps its own expected-version
     -- check and result. The head row is locked first and held until commit; versions are read
-    -- after the lock, so no other append can slip in between check and insert.
+    -- after the lock, so no other append can slip in between check and insert. Each append's
+    -- events come as JSON arrays (types, data, metadata), walked once: no per-element array
+    -- subscripts, which cost O(n) each on text arrays.
     CREATE FUNCTION ${s}.eskit_append(
       p_streams text[],
       p_expected bigint[],
-      p_counts int[],
       p_types text[],
       p_data text[],
       p_metadata text[],
@@ -76,28 +77,30 @@ function migrations(s: string): string[] {
     DECLARE
       v_head bigint;
       v_current bigint;
+      v_count bigint;
       v_now timestamptz := now();
-      v_offset int := 0;
-      v_count int;
-      i int;
+      r record;
     BEGIN
       PERFORM set_config('lock_timeout', p_lock_timeout, true);
       SELECT h.position INTO v_head FROM ${s}.eskit_head h WHERE h.id FOR UPDATE;
-      FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
-        v_count := p_counts[i];
+      FOR r IN
+        SELECT u.stream, u.expected, u.types::json AS types, u.data::json AS data, u.metadata::json AS metadata
+        FROM unnest(p_streams, p_expected, p_types, p_data, p_metadata) AS u(stream, expected, types, data, metadata)
+      LOOP
         SELECT coalesce(max(e.stream_version), 0) INTO v_current
-          FROM ${s}.eskit_events e WHERE e.stream_id = p_streams[i];
-        IF p_expected[i] IS NOT NULL AND p_expected[i] <> v_current THEN
+          FROM ${s}.eskit_events e WHERE e.stream_id = r.stream;
+        IF r.expected IS NOT NULL AND r.expected <> v_current THEN
           ok := false; last_position := NULL; last_version := NULL; actual := v_current;
         ELSE
           INSERT INTO ${s}.eskit_events (position, stream_id, stream_version, type, data, metadata, recorded_at)
-            SELECT v_head + k, p_streams[i], v_current + k, p_types[v_offset + k],
-                   p_data[v_offset + k]::json, p_metadata[v_offset + k]::json, v_now
-            FROM generate_series(1, v_count) AS k;
+            SELECT v_head + x.k, r.stream, v_current + x.k, x.t, x.d,
+                   CASE WHEN json_typeof(x.m) = 'null' THEN NULL ELSE x.m END, v_now
+            FROM ROWS FROM (json_array_elements_text(r.types), json_array_elements(r.data), json_array_elements(r.metadata))
+              WITH ORDINALITY AS x(t, d, m, k);
+          GET DIAGNOSTICS v_count = ROW_COUNT;
           v_head := v_head + v_count;
           ok := true; last_position := v_head; last_version := v_current + v_count; actual := v_current;
         END IF;
-        v_offset := v_offset + v_count;
         RETURN NEXT;
       END LOOP;
       UPDATE ${s}.eskit_head SET position = v_head WHERE id;
@@ -121,10 +124,37 @@ export async function prepareSchema(
   if (fast?.version === SCHEMA_VERSION) return { id: checkId(fast, schema), created: false }
   if (fast) checkFormat(fast, schema)
   const s = quoteIdentifier(schema)
+  // A session lock, then a transaction begun after it is granted: a transaction begun before
+  // would not see (in its catalog caches) the tables another node created meanwhile.
+  await client.query(`SELECT set_config('lock_timeout', $1, false)`, [`${options.lockTimeoutMs}ms`])
+  try {
+    await client.query('SELECT pg_advisory_lock($1::int, hashtext($2))', [MIGRATION_LOCK, schema])
+  } finally {
+    await client.query('RESET lock_timeout')
+  }
+  try {
+    return await migrateLocked(client, schema, s, options.newId)
+  } finally {
+    await client
+      .query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [MIGRATION_LOCK, schema])
+      .catch(() => {
+        // An error without a SQLSTATE: the connection is destroyed, and the lock goes with it.
+        throw new Error('could not release the migration lock')
+      })
+  }
+}
+
+// 'eskt': the advisory lock class of eskit's migrations (the second key is the schema's hash).
+const MIGRATION_LOCK = 0x65736b74
+
+async function migrateLocked(
+  client: pg.ClientBase,
+  schema: string,
+  s: string,
+  newId: () => string,
+): Promise<{ id: string; created: boolean; migratedFrom?: number }> {
   await client.query('BEGIN')
   try {
-    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs}ms`])
-    await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [0x65736b74, schema])
     // Read again under the lock: another node may have created or migrated it meanwhile.
     const meta = await readMeta(client, schema)
     let from = 0
@@ -152,7 +182,7 @@ export async function prepareSchema(
     if (!meta) {
       await client.query(`INSERT INTO ${s}.eskit_meta (key, value) VALUES ('format', $1), ('log_id', $2)`, [
         LOG_FORMAT,
-        options.newId(),
+        newId(),
       ])
     }
     await client.query(
@@ -163,9 +193,12 @@ export async function prepareSchema(
     await client.query('COMMIT')
     const done = await readMeta(client, schema)
     if (!done) throw new EskitError('CORRUPT', `schema ${schema}: the event log vanished after its migration`)
-    return meta
-      ? { id: checkId(done, schema), created: false, ...(from < SCHEMA_VERSION ? { migratedFrom: from } : {}) }
-      : { id: checkId(done, schema), created: true }
+    if (!meta) return { id: checkId(done, schema), created: true }
+    return {
+      id: checkId(done, schema),
+      created: false,
+      ...(from < SCHEMA_VERSION ? { migratedFrom: from } : {}),
+    }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined)
     throw error
@@ -179,15 +212,17 @@ interface Meta {
 }
 
 async function readMeta(client: pg.ClientBase, schema: string): Promise<Meta | undefined> {
-  const table = await client.query<{ exists: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS exists`,
-    [`${quoteIdentifier(schema)}.eskit_meta`],
-  )
+  const table = await client.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [
+    `${quoteIdentifier(schema)}.eskit_meta`,
+  ])
   if (!table.rows[0]?.exists) return undefined
   let rows: Array<{ key: string; value: string }>
   try {
-    rows = (await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${quoteIdentifier(schema)}.eskit_meta`))
-      .rows
+    rows = (
+      await client.query<{ key: string; value: string }>(
+        `SELECT key, value FROM ${quoteIdentifier(schema)}.eskit_meta`,
+      )
+    ).rows
   } catch (error) {
     throw new EskitError('CORRUPT', `schema ${schema}: eskit_meta is not an eskit event log's table`, {
       cause: error,
@@ -196,14 +231,22 @@ async function readMeta(client: pg.ClientBase, schema: string): Promise<Meta | u
   }
   const value = (key: string): string | undefined => rows.find((row) => row.key === key)?.value
   const version = Number(value('version') ?? 0)
-  return { format: value('format'), version: Number.isSafeInteger(version) ? version : -1, id: value('log_id') }
+  return {
+    format: value('format'),
+    version: Number.isSafeInteger(version) ? version : -1,
+    id: value('log_id'),
+  }
 }
 
 function checkFormat(meta: Meta, schema: string): void {
   if (meta.format !== LOG_FORMAT || meta.version < 1) {
-    throw new EskitError('CORRUPT', `schema ${schema} holds an eskit_meta table that is not an eskit event log's`, {
-      details: { schema },
-    })
+    throw new EskitError(
+      'CORRUPT',
+      `schema ${schema} holds an eskit_meta table that is not an eskit event log's`,
+      {
+        details: { schema },
+      },
+    )
   }
   if (meta.version > SCHEMA_VERSION) {
     throw new EskitError(
@@ -216,6 +259,9 @@ function checkFormat(meta: Meta, schema: string): void {
 
 function checkId(meta: Meta, schema: string): string {
   checkFormat(meta, schema)
-  if (!meta.id) throw new EskitError('CORRUPT', `the event log in schema ${schema} has no log id`, { details: { schema } })
+  if (!meta.id)
+    throw new EskitError('CORRUPT', `the event log in schema ${schema} has no log id`, {
+      details: { schema },
+    })
   return meta.id
 }

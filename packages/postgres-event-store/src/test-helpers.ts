@@ -3,7 +3,9 @@ import type { LogFields, Logger } from '@eskit/core'
 import pg from 'pg'
 
 /** A logger that keeps its lines, for assertions. */
-export function recordingLogger(): Logger & { lines: Array<{ level: string; message: string; fields?: LogFields }> } {
+export function recordingLogger(): Logger & {
+  lines: Array<{ level: string; message: string; fields?: LogFields }>
+} {
   const lines: Array<{ level: string; message: string; fields?: LogFields }> = []
   const record =
     (level: string) =>
@@ -35,7 +37,11 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(
 }
 
 /** Polls `check` until it returns true (or throws after `timeoutMs`): waiting for a condition, never a fixed sleep. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (await check()) return

@@ -42,13 +42,26 @@ describe('several processes on one log', () => {
         for (const event of batch) seen.push(event.position)
       },
     }
-    const collector = createCollector({ events, store: memoryStore({ state: createMemoryStoreState() }), batchSize: 50 })
+    const collector = createCollector({
+      events,
+      store: memoryStore({ state: createMemoryStoreState() }),
+      batchSize: 50,
+    })
     collector.add(projection as Projection)
     await collector.start()
     closing.push(() => collector.stop())
     const nodes = ['n1', 'n2', 'n3']
     const results = await Promise.all(
-      nodes.map((name) => runWorker<{ acknowledged: Array<[number, number]> }>(['append', databaseUrl(), schema, name, '60', '4'])),
+      nodes.map((name) =>
+        runWorker<{ acknowledged: Array<[number, number]> }>([
+          'append',
+          databaseUrl(),
+          schema,
+          name,
+          '60',
+          '4',
+        ]),
+      ),
     )
     const head = await events.head()
     // 60 appends per node, every fifth of two events
@@ -70,7 +83,13 @@ describe('several processes on one log', () => {
     const versions = 40
     const results = await Promise.all(
       ['r1', 'r2', 'r3', 'r4'].map((name) =>
-        runWorker<{ won: number[]; conflicts: number }>(['race', databaseUrl(), schema, name, String(versions)]),
+        runWorker<{ won: number[]; conflicts: number }>([
+          'race',
+          databaseUrl(),
+          schema,
+          name,
+          String(versions),
+        ]),
       ),
     )
     const won = results.flatMap((r) => r.won).sort((a, b) => a - b)
@@ -89,11 +108,18 @@ describe('several processes on one log', () => {
   it('nodes opening the same fresh schema at once all get the same log', async () => {
     const schema = freshSchema()
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => runWorker<{ id: string; head: number }>(['open', databaseUrl(), schema])),
+      Array.from({ length: 4 }, () =>
+        runWorker<{ id: string; head: number }>(['open', databaseUrl(), schema]),
+      ),
     )
     const ids = new Set(results.map((r) => r.id))
     expect(ids.size).toBe(1)
-    expect(await sql(databaseUrl(), `SELECT key, value FROM ${schema}.eskit_meta WHERE key <> 'log_id' ORDER BY key`)).toEqual([
+    expect(
+      await sql(
+        databaseUrl(),
+        `SELECT key, value FROM ${schema}.eskit_meta WHERE key <> 'log_id' ORDER BY key`,
+      ),
+    ).toEqual([
       { key: 'format', value: 'eskit-event-log' },
       { key: 'version', value: '1' },
     ])

@@ -8,7 +8,8 @@ const WORKER = path.resolve(import.meta.dirname, 'fixtures', 'worker.mjs')
 
 /** Throws a clear error when the package has not been built (child processes need `dist/`). */
 export function assertBuilt(): void {
-  if (!fs.existsSync(DIST_ENTRY)) throw new Error(`${DIST_ENTRY} is missing: build the package before the process tests`)
+  if (!fs.existsSync(DIST_ENTRY))
+    throw new Error(`${DIST_ENTRY} is missing: build the package before the process tests`)
 }
 
 /** Runs the worker in a child process (this Node) and resolves with its last JSON line. */
@@ -29,7 +30,8 @@ export function runWorker<T = Record<string, unknown>>(args: string[], timeoutMs
       const last = out.trim().split('\n').pop() ?? ''
       try {
         const parsed = JSON.parse(last) as T & { error?: string }
-        if (code !== 0 || parsed.error) reject(new Error(`worker ${args[0]} failed (${code}): ${last} ${err}`))
+        if (code !== 0 || parsed.error)
+          reject(new Error(`worker ${args[0]} failed (${code}): ${last} ${err}`))
         else resolve(parsed)
       } catch {
         reject(new Error(`worker ${args[0]} exited ${code}: ${out} ${err}`))

@@ -1,20 +1,12 @@
 import pg from 'pg'
-import { afterAll, beforeAll, inject } from 'vitest'
-import { randomDatabaseName } from './server.js'
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The run's server (admin database), set by `@eskit/test-postgres/global-setup`. */
-    eskitPostgresUrl: string
-  }
-}
+import { randomDatabaseName } from './server.ts'
 
 /**
  * A fresh database created by {@link createTestDatabase}.
  *
  * @example
  * ```ts
- * const database = await createTestDatabase()
+ * const database = await createTestDatabase(serverUrl())
  * const pool = new pg.Pool({ connectionString: database.url })
  * await pool.end()
  * await database.drop()
@@ -29,35 +21,14 @@ export interface TestDatabase {
 }
 
 /**
- * The URL of this test run's server: `ESKIT_PG_URL` when set, else the cluster that
- * `@eskit/test-postgres/global-setup` started for the run.
+ * Creates a fresh, empty database on `server` (a connection URL) and returns its URL.
  *
  * @example
  * ```ts
- * const admin = new pg.Client({ connectionString: serverUrl() })
+ * const { url, drop } = await createTestDatabase(server.url())
  * ```
  */
-export function serverUrl(): string {
-  const fromEnv = process.env.ESKIT_PG_URL
-  if (fromEnv) return fromEnv
-  const provided = inject('eskitPostgresUrl')
-  if (!provided) {
-    throw new Error(
-      "no PostgreSQL for this test run: add globalSetup: [testPostgresSetup] (from '@eskit/test-postgres/config') or set ESKIT_PG_URL",
-    )
-  }
-  return provided
-}
-
-/**
- * Creates a fresh, empty database on `server` (default: {@link serverUrl}) and returns its URL.
- *
- * @example
- * ```ts
- * const { url, drop } = await createTestDatabase()
- * ```
- */
-export async function createTestDatabase(server: string = serverUrl(), prefix = 'test'): Promise<TestDatabase> {
+export async function createTestDatabase(server: string, prefix = 'test'): Promise<TestDatabase> {
   const name = randomDatabaseName(prefix)
   await withClient(server, (client) => client.query(`CREATE DATABASE ${name}`))
   const target = new URL(server)
@@ -68,33 +39,6 @@ export async function createTestDatabase(server: string = serverUrl(), prefix = 
     drop: async () => {
       await withClient(server, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
     },
-  }
-}
-
-/**
- * Registers `beforeAll`/`afterAll` in the current file (or `describe`): one fresh database for
- * it, dropped afterwards. Returns a getter for its URL.
- *
- * @example
- * ```ts
- * const databaseUrl = useTestDatabase()
- * it('appends', async () => {
- *   const events = await openPostgresEventStore({ connectionString: databaseUrl() })
- * })
- * ```
- */
-export function useTestDatabase(prefix?: string): () => string {
-  let database: TestDatabase | undefined
-  beforeAll(async () => {
-    database = await createTestDatabase(serverUrl(), prefix)
-  })
-  afterAll(async () => {
-    await database?.drop()
-    database = undefined
-  })
-  return () => {
-    if (!database) throw new Error('the test database is only available inside the tests of its file')
-    return database.url
   }
 }
 

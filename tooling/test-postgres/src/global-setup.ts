@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node'
-import './database.js'
-import { startPostgres } from './server.js'
+import './vitest.ts'
+import { startPostgres } from './server.ts'
 
 /**
  * vitest `globalSetup`: one PostgreSQL cluster for the whole test run (unless `ESKIT_PG_URL`

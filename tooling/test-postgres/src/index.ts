@@ -1,2 +1,8 @@
-export { createTestDatabase, serverUrl, type TestDatabase, useTestDatabase } from './database.js'
-export { type PostgresServer, randomDatabaseName, type StartPostgresOptions, startPostgres } from './server.js'
+export { createTestDatabase, type TestDatabase } from './database.ts'
+export {
+  type PostgresServer,
+  randomDatabaseName,
+  type StartPostgresOptions,
+  startPostgres,
+} from './server.ts'
+export { serverUrl, useTestDatabase } from './vitest.ts'

@@ -2,8 +2,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { loadEmbeddedPostgres } from './binaries.js'
-import { clustersRoot, killStaleClusters } from './stale.js'
+import { loadEmbeddedPostgres } from './binaries.ts'
+import { clustersRoot, killStaleClusters } from './stale.ts'
 
 /**
  * A PostgreSQL cluster of its own, started by {@link startPostgres}.
@@ -169,7 +169,9 @@ function freePort(): Promise<number> {
  * ```
  */
 export function randomDatabaseName(prefix = 'test'): string {
-  const safe = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30)
+  const safe = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30)
   return `eskit_${safe}_${crypto.randomBytes(6).toString('hex')}`
 }
-

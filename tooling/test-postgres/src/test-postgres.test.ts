@@ -1,7 +1,8 @@
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, serverUrl, useTestDatabase } from './database.js'
-import { startPostgres } from './server.js'
+import { createTestDatabase } from './database.ts'
+import { startPostgres } from './server.ts'
+import { serverUrl, useTestDatabase } from './vitest.ts'
 
 async function query(url: string, sql: string): Promise<unknown[]> {
   const client = new pg.Client({ connectionString: url })
@@ -25,13 +26,15 @@ describe('the run-wide server', () => {
     expect(await query(url, 'SELECT count(*)::int AS n FROM t')).toEqual([{ n: 2 }])
     const other = await createTestDatabase(serverUrl(), 'other')
     try {
-      expect(await query(other.url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 't'")).toEqual([
-        { n: 0 },
-      ])
+      expect(
+        await query(other.url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 't'"),
+      ).toEqual([{ n: 0 }])
     } finally {
       await other.drop()
     }
-    expect(await query(serverUrl(), `SELECT 1 AS n FROM pg_database WHERE datname = '${other.name}'`)).toEqual([])
+    expect(
+      await query(serverUrl(), `SELECT 1 AS n FROM pg_database WHERE datname = '${other.name}'`),
+    ).toEqual([])
   })
 })
 
