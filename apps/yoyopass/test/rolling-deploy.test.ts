@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { readProjectionFile } from '@eskit/sqlite-store'
-import { createTestDatabase, type TestDatabase } from '@eskit/test-postgres'
+import { createTestDatabase, serverUrl, type TestDatabase } from '@eskit/test-postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLoadClient } from './load-client.ts'
 import { http, runYoyopass, startYoyopass, type YoyopassProcess } from './yoyopass-process.ts'
@@ -15,7 +15,7 @@ const dirs: string[] = []
 const running = new Set<YoyopassProcess>()
 
 beforeAll(async () => {
-  database = await createTestDatabase(undefined, 'rolling')
+  database = await createTestDatabase(serverUrl(), 'rolling')
 })
 afterAll(async () => {
   await Promise.all([...running].map((node) => node.stop()))
