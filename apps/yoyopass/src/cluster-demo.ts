@@ -24,8 +24,9 @@ const { values } = parseArgs({
 })
 const basePort = Number(values.port)
 const passes = Number(values.passes)
-if (!Number.isSafeInteger(basePort) || basePort < 1 || basePort > 65_534) {
-  process.stderr.write(`demo:cluster: --port must be an integer from 1 to 65534, got "${values.port}"\n`)
+// 0: every node on a free port of its own
+if (!Number.isSafeInteger(basePort) || basePort < 0 || basePort > 65_533) {
+  process.stderr.write(`demo:cluster: --port must be an integer from 0 to 65533, got "${values.port}"\n`)
   process.exit(2)
 }
 if (!Number.isSafeInteger(passes) || passes < 1) {
@@ -144,7 +145,7 @@ try {
 
   const [a, b] = await Promise.all([
     startNode('A', ['--data', dirA, '--port', String(basePort)], env),
-    startNode('B', ['--data', dirB, '--port', String(basePort + 1)], env),
+    startNode('B', ['--data', dirB, '--port', String(basePort === 0 ? 0 : basePort + 1)], env),
   ])
   if (a === undefined || b === undefined) throw new Error('the nodes did not start')
   say(instructions(a.url, b.url, dirA, dirB, urlFile))
@@ -173,7 +174,7 @@ function instructions(a: string, b: string, dirA: string, dirB: string, urlFile:
     '',
     'Add a node C from a snapshot of node A (no replay of what A already has), while A runs:',
     `  ${process.execPath} ${ESKIT} snapshot --dir ${path.join(dirA, 'projections')} --out ${path.join(path.dirname(dirA), 'node-c', 'projections')}`,
-    `  YOYOPASS_EVENTS="$(cat ${urlFile})" ${process.execPath} ${MAIN} serve --data ${path.join(path.dirname(dirA), 'node-c')} --port ${basePort + 2}`,
+    `  YOYOPASS_EVENTS="$(cat ${urlFile})" ${process.execPath} ${MAIN} serve --data ${path.join(path.dirname(dirA), 'node-c')} --port ${basePort === 0 ? 0 : basePort + 2}`,
     '',
   ].join('\n')
 }
