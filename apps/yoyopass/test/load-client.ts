@@ -22,11 +22,15 @@ export interface LoadStats {
   readonly writes: number
   readonly failures: readonly FailedRequest[]
   readonly acknowledged: readonly AcknowledgedWrite[]
+  /** Requests answered so far, per node. */
+  answeredBy(node: string): number
   /** Latency percentile in ms over every request (100 = the slowest). */
   percentile(p: number): number
 }
 
 export interface LoadClient {
+  /** The figures so far (live: they grow while the client runs). */
+  readonly stats: LoadStats
   /** Puts a node (back) into the rotation. */
   up(node: string, url: string): void
   /** Takes a node out of the rotation; resolves once it has no request in flight. */
@@ -56,6 +60,7 @@ export function createLoadClient(options: {
   let running = false
   let workers: Promise<void>[] = []
   const checks = new Set<() => void>()
+  const answered = new Map<string, number>()
 
   const stats: LoadStats = {
     get requests() {
@@ -69,6 +74,7 @@ export function createLoadClient(options: {
     },
     failures,
     acknowledged,
+    answeredBy: (node) => answered.get(node) ?? 0,
     percentile(p) {
       if (latencies.length === 0) return 0
       const sorted = [...latencies].sort((a, b) => a - b)
@@ -100,6 +106,7 @@ export function createLoadClient(options: {
           : { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
       const res = await fetch(`${url}${route}`, init)
       const text = await res.text()
+      answered.set(node, (answered.get(node) ?? 0) + 1)
       return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined }
     } catch (error) {
       return {
@@ -159,6 +166,7 @@ export function createLoadClient(options: {
   }
 
   return {
+    stats,
     up(node, url) {
       nodes.set(node, url)
     },

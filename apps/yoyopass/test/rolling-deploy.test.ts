@@ -51,6 +51,20 @@ async function stopNode(node: YoyopassProcess): Promise<void> {
   running.delete(node)
 }
 
+/** Waits until `name` serves a version starting with `prefix` on the node (its rebuild swapped in). */
+async function untilVersion(url: string, name: string, prefix: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const { body } = await http(url, 'GET', '/projections')
+    const status = (body as Array<{ name: string; version: string; state: string }>).find(
+      (s) => s.name === name,
+    )
+    if (status?.state === 'live' && status.version.startsWith(prefix)) return
+    if (Date.now() > deadline) throw new Error(`${name} not swapped in: ${JSON.stringify(status)}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 /** Waits until every projection of the node is live at the log head or beyond `position`. */
 async function untilLive(url: string, position: number): Promise<void> {
   const deadline = Date.now() + 30_000
@@ -91,7 +105,7 @@ describe('rolling deploy: two yoyopass nodes on one PostgreSQL log', () => {
   }, async () => {
     const dirA = tempDir()
     const dirB = tempDir()
-    const seeded = await runYoyopass(['seed', '--data', dirA, '--events', database.url, '--passes', '300'])
+    const seeded = await runYoyopass(['seed', '--data', dirA, '--events', database.url, '--passes', '1500'])
     expect(seeded.code, seeded.stderr).toBe(0)
     const head = Number(/log position (\d+)/.exec(seeded.stdout)?.[1])
     expect(head).toBeGreaterThan(300)
@@ -115,6 +129,12 @@ describe('rolling deploy: two yoyopass nodes on one PostgreSQL log', () => {
     await client.until((stats) => stats.writes >= 80)
     nodeA = await startNode(dirA, ['--view-version', `${BUMPED}=2`])
     client.up('a', nodeA.url)
+    // node A serves while the new version is built beside the old file: requests reach it meanwhile
+    const servedBefore = client.stats.answeredBy('a')
+    const rebuilding = await http(nodeA.url, 'GET', '/projections')
+    expect(rebuilding.body.find((s: { name: string }) => s.name === BUMPED)?.state).toBe('rebuilding')
+    await untilVersion(nodeA.url, BUMPED, '2+')
+    expect(client.stats.answeredBy('a')).toBeGreaterThan(servedBefore)
     await client.until((stats) => stats.writes >= 140)
     // then node B the same way
     await client.down('b')
@@ -122,6 +142,11 @@ describe('rolling deploy: two yoyopass nodes on one PostgreSQL log', () => {
     await client.until((stats) => stats.writes >= 180)
     nodeB = await startNode(dirB, ['--view-version', `${BUMPED}=2`])
     client.up('b', nodeB.url)
+    const servedByB = client.stats.answeredBy('b')
+    const rebuildingB = await http(nodeB.url, 'GET', '/projections')
+    expect(rebuildingB.body.find((s: { name: string }) => s.name === BUMPED)?.state).toBe('rebuilding')
+    await untilVersion(nodeB.url, BUMPED, '2+')
+    expect(client.stats.answeredBy('b')).toBeGreaterThan(servedByB)
     await client.until((stats) => stats.writes >= 240)
     const stats = await client.stop()
 
