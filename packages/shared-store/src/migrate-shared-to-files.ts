@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { EskitError, isValidProjectionName, type Logger, silentLogger, toEskitError } from '@eskit/core'
+import { EskitError, isValidProjectionName, type Logger, silentLogger } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import {
   acquireOwnership,
   directoryLayout,

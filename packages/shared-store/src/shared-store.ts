@@ -1,22 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import {
-  assertBatchCommit,
-  assertProjectionName,
-  type BatchCommit,
-  EskitError,
-  type Logger,
-  type ParkedEvent,
-  type Projection,
-  type ProjectionSlot,
-  type ProjectionStore,
-  type SlotState,
-  type StoreCapabilities,
-  type StoreContext,
-  type StoredEvent,
-  silentLogger,
-  toEskitError,
-} from '@eskit/core'
+import { assertBatchCommit, assertProjectionName, type BatchCommit, EskitError, type Logger, type ParkedEvent, type Projection, type ProjectionSlot, type ProjectionStore, type SlotState, type StoreCapabilities, type StoreContext, type StoredEvent, silentLogger } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 import {
   createEskitTables,

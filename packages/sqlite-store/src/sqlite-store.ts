@@ -12,14 +12,9 @@ import type {
   StoreContext,
   StoreRequest,
 } from '@eskit/core'
-import {
-  assertProjectionName,
-  EskitError,
-  isEskitError,
-  silentLogger,
-  sqliteErrorCode,
-  toEskitError,
-} from '@eskit/core'
+import { assertProjectionName, EskitError, isEskitError, silentLogger } from '@eskit/core'
+import { assertProjectionShape, createLifecycle } from '@eskit/core/adapter'
+import { sqliteErrorCode, toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 import { openReader, tuneWriter } from './connection.js'
 import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
@@ -134,34 +129,15 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   let logger: Logger = options.logger ?? silentLogger
   let lock: OwnershipLock | null = null
-  let closed = false
   let tracker: RequestTracker | null = null
   const lives = new Map<string, Live>()
   const builds = new Set<Build>()
   /** Names whose file reported corruption: quick-checked before they are trusted again. */
   const suspects = new Set<string>()
 
-  const assertOpen = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
-    if (lock === null)
-      throw new EskitError('INVALID_STATE', 'open the sqlite store first', { details: { dir } })
-  }
-
-  const assertProjection = (projection: Projection<Database.Database>): void => {
-    if (typeof projection !== 'object' || projection === null) {
-      throw new EskitError('INVALID_ARGUMENT', 'a projection must be an object')
-    }
-    assertProjectionName(projection.name)
-    if (typeof projection.setup !== 'function' || typeof projection.apply !== 'function') {
-      throw new EskitError(
-        'INVALID_ARGUMENT',
-        `projection ${projection.name} needs setup and apply functions`,
-        {
-          details: { name: projection.name },
-        },
-      )
-    }
-  }
+  const life = createLifecycle('the sqlite store', { details: { dir } })
+  const assertOpen = (): void => life.assertOpen()
+  const assertProjection = assertProjectionShape
 
   const liveOf = (name: string): Live => {
     let live = lives.get(name)
@@ -447,9 +423,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     dir,
 
     async open(context: StoreContext) {
-      if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
-      if (lock !== null)
-        throw new EskitError('INVALID_STATE', 'the sqlite store is already open', { details: { dir } })
+      life.assertCanOpen()
       logger = options.logger ?? context?.logger ?? silentLogger
       try {
         ensureDirectory(dir)
@@ -465,6 +439,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         throw toEskitError(error, `could not prepare projection directory ${dir}`, { dir })
       }
       tracker = createRequestTracker(dir, logger)
+      life.open()
       logger.debug('sqlite store opened', { dir, logId: context?.logId })
     },
 
@@ -501,7 +476,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     reader(name) {
       assertProjectionName(name)
-      if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
+      life.assertNotClosed()
       const live = liveOf(name)
       if (live.reader?.open) return live.reader
       const file = projectionFilePath(dir, name)
@@ -534,25 +509,24 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     publishStatus(status: readonly ProjectionStatus[]) {
-      if (closed || lock === null) return
+      if (life.phase !== 'open') return
       writeStatusFile(dir, status)
       tracker?.observe(status)
     },
 
-    async close() {
-      if (closed) return
-      closed = true
-      for (const build of [...builds]) discardBuild(build)
-      for (const live of lives.values()) {
-        closeReader(live)
-        if (live.slot) await live.slot.close()
-      }
-      lives.clear()
-      tracker?.abandon('the owning process stopped before the rebuild completed')
-      lock?.release()
-      lock = null
-      logger.debug('sqlite store closed', { dir })
-    },
+    close: () =>
+      life.close(async () => {
+        for (const build of [...builds]) discardBuild(build)
+        for (const live of lives.values()) {
+          closeReader(live)
+          if (live.slot) await live.slot.close()
+        }
+        lives.clear()
+        tracker?.abandon('the owning process stopped before the rebuild completed')
+        lock?.release()
+        lock = null
+        logger.debug('sqlite store closed', { dir })
+      }),
   }
   return store
 }

@@ -9,14 +9,16 @@ export type LifecyclePhase = 'new' | 'open' | 'closed'
  * @example
  * ```ts
  * const life = createLifecycle('the json store')
- * async function open() { life.open(); claimDirectory() }
+ * async function open() { life.assertCanOpen(); claimDirectory(); life.open() }
  * async function commit() { life.assertOpen(); ... }
  * const close = () => life.close(async () => releaseDirectory())
  * ```
  */
 export interface Lifecycle {
   readonly phase: LifecyclePhase
-  /** new → open. `CLOSED` once closed; `INVALID_STATE` when already open (unless `reopen`). */
+  /** `CLOSED` once closed; `INVALID_STATE` when already open (unless `reopen`). Call before the work of opening. */
+  assertCanOpen(): void
+  /** new → open, once the work of opening succeeded (checks {@link Lifecycle.assertCanOpen} again). */
   open(): void
   /** `CLOSED` once closed; `INVALID_STATE` before `open()`. */
   assertOpen(): void
@@ -54,10 +56,13 @@ export function createLifecycle(
     get phase() {
       return phase
     },
-    open() {
+    assertCanOpen() {
       if (phase === 'closed') throw closedError()
       if (phase === 'open' && !options.reopen)
         throw new EskitError('INVALID_STATE', `${what} is already open`, errorOptions)
+    },
+    open() {
+      this.assertCanOpen()
       phase = 'open'
     },
     assertOpen() {
