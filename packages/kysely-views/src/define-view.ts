@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto'
-import { assertProjectionName, EskitError, type NewEvent, type Projection, type StoredEvent } from '@eskit/core'
+import {
+  assertProjectionName,
+  EskitError,
+  type NewEvent,
+  type Projection,
+  type StoredEvent,
+} from '@eskit/core'
 import { sqliteErrorCode } from '@eskit/core/sqlite'
 import type { CompiledQuery, Kysely } from 'kysely'
 import { BoundQuery } from './bound-query.js'

@@ -11,7 +11,7 @@ import {
   projectionFilePath,
   readProjectionMetadata,
   writeProjectionMetadata,
-} from '@eskit/sqlite-store'
+} from '@eskit/sqlite-store/files'
 import Database from 'better-sqlite3'
 import type { OwnedObjectRow, ParkedRow, ProjectionRow } from './eskit-tables.js'
 import { isVirtualTable, objectKey, quoteIdentifier, type SchemaObject } from './schema-objects.js'
