@@ -136,6 +136,8 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   let lock: OwnershipLock | null = null
   let closed = false
   let tracker: RequestTracker | null = null
+  /** What the collector published last: a request taken now is measured against it. */
+  let published: readonly ProjectionStatus[] = []
   const lives = new Map<string, Live>()
   const builds = new Set<Build>()
   /** Names whose file reported corruption: quick-checked before they are trusted again. */
@@ -527,7 +529,10 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
           tracker?.rejected(request, `no projection named ${request.name} runs in process ${process.pid}`)
           continue
         }
-        tracker?.accepted(request)
+        tracker?.accepted(
+          request,
+          published.find((status) => status.name === request.name),
+        )
         taken.push(request)
       }
       return taken
@@ -535,6 +540,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     publishStatus(status: readonly ProjectionStatus[]) {
       if (closed || lock === null) return
+      published = status
       writeStatusFile(dir, status)
       tracker?.observe(status)
     },
