@@ -212,10 +212,11 @@ export function createCollector(config: CollectorConfig): Collector {
     if (entry.run || entry.pendingRebuild !== null) return 'rebuilding'
     return entry.reachedHead ? 'live' : 'catching-up'
   }
-  const refresh = (entry: Entry): void => {
+  /** `force`: publish at once even when the state is unchanged (a new failure must be seen now). */
+  const refresh = (entry: Entry, force = false): void => {
     const next = computeState(entry)
     if (next === entry.state) {
-      publish(false)
+      publish(force)
       return
     }
     logger.debug('projection state changed', { name: entry.name, from: entry.state, to: next })
@@ -305,7 +306,8 @@ export function createCollector(config: CollectorConfig): Collector {
     } else {
       scheduleRetry(entry)
     }
-    refresh(entry)
+    // a store following a rebuild request tells this failure from the one before it
+    refresh(entry, true)
   }
   /** Store trouble (disk full, read-only, busy, I/O): never skipped, always retried. */
   const storeFailure = (entry: Entry, error: unknown, step: string): void => {
@@ -515,11 +517,13 @@ export function createCollector(config: CollectorConfig): Collector {
   }
 
   /** After a committed step: progress, live/caught-up detection, rebuild completion. */
-  const afterCommit = async (entry: Entry, headBefore: number, full: boolean): Promise<void> => {
+  const afterCommit = async (entry: Entry, headBefore: number): Promise<void> => {
     recovered(entry)
     const position = unitPosition(entry)
     entry.meter.add(position)
-    const caughtUp = !full && position >= headBefore
+    // The head read before the batch is reached: the rebuild is over now, also when the batch was
+    // full, so a waitFor(head) that this commit resolved never sees a rebuild still running.
+    const caughtUp = position >= headBefore
     if (entry.run) {
       if (caughtUp) {
         await completeRebuild(entry)
@@ -574,7 +578,6 @@ export function createCollector(config: CollectorConfig): Collector {
     batch: readonly StoredEvent[],
     firstError: unknown,
     headBefore: number,
-    full: boolean,
   ): Promise<void> => {
     const slot = unitSlot(entry)
     let position = from
@@ -609,7 +612,7 @@ export function createCollector(config: CollectorConfig): Collector {
       await commitFailed(entry, error)
       return
     }
-    await afterCommit(entry, headBefore, full)
+    await afterCommit(entry, headBefore)
   }
 
   const applyFailed = async (
@@ -665,7 +668,6 @@ export function createCollector(config: CollectorConfig): Collector {
     to: number,
     batch: readonly StoredEvent[],
     headBefore: number,
-    full: boolean,
   ): Promise<void> => {
     let slot: ProjectionSlot
     try {
@@ -673,14 +675,14 @@ export function createCollector(config: CollectorConfig): Collector {
       await slot.commit({ from, to, events: batch })
     } catch (error) {
       if (isEskitError(error, 'PROJECTION_FAILED') && batch.length > 0) {
-        await isolate(entry, from, to, batch, error, headBefore, full)
+        await isolate(entry, from, to, batch, error, headBefore)
       } else {
         await commitFailed(entry, error)
       }
       return
     }
     setUnitPosition(entry, to)
-    await afterCommit(entry, headBefore, full)
+    await afterCommit(entry, headBefore)
   }
 
   /**
@@ -702,15 +704,15 @@ export function createCollector(config: CollectorConfig): Collector {
         types === undefined ? { after: from, limit: batchSize } : { after: from, limit: batchSize, types },
       ),
     )
-    let full = batch.length >= batchSize
+    const full = batch.length >= batchSize
     const last = batch[batch.length - 1]
     let to = full && last ? last.position : Math.max(headBefore, last?.position ?? from)
     if (to <= from) return
     let shared: readonly StoredEvent[] = batch
     if (next !== undefined && to > next) {
       to = next
+      // stopped short on purpose: below headBefore, so not caught up
       shared = batch.filter((event) => event.position <= next)
-      full = true // stopped short on purpose: not caught up
     }
     for (const entry of group) {
       if (stopping()) return
@@ -720,7 +722,7 @@ export function createCollector(config: CollectorConfig): Collector {
         wanted === null || (types !== undefined && wanted.size === types.length)
           ? shared
           : shared.filter((event) => wanted.has(event.type))
-      await advance(entry, from, to, subset, headBefore, full)
+      await advance(entry, from, to, subset, headBefore)
     }
   }
 
