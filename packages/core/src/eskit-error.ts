@@ -41,6 +41,11 @@ export type EskitErrorCode =
   | 'CORRUPT'
   /** SQLite stayed busy past the busy timeout. */
   | 'BUSY'
+  /**
+   * SQLite refused the SQL itself: a syntax error, or a table or column the database does not
+   * have (the query is wrong, or the schema changed). Nothing is wrong with the disk.
+   */
+  | 'INVALID_QUERY'
   /** A constraint (unique, foreign key, check) failed. */
   | 'CONSTRAINT'
   /** The disk or the database's page limit is full. */
