@@ -54,6 +54,11 @@ export type EskitErrorCode =
   | 'READ_ONLY'
   /** Any other I/O or database failure. */
   | 'IO'
+  /**
+   * The event log's file was deleted or replaced while the store had it open: appends are refused
+   * (they would be acknowledged and then lost), until the file is restored or the store reopened.
+   */
+  | 'LOG_LOST'
 
 /**
  * The one error type the eskit packages throw. `code` is stable; `cause` holds the underlying

@@ -133,6 +133,8 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const capabilities: StoreCapabilities = { buildBeside: true, detectsLoss: true, externalRequests: true }
 
   let logger: Logger = options.logger ?? silentLogger
+  /** The id of the event log the collector runs on (from `open`). */
+  let logId: string | undefined
   let lock: OwnershipLock | null = null
   let closed = false
   let tracker: RequestTracker | null = null
@@ -224,6 +226,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (metadata.name !== name) {
         db.close()
         return { problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}` }
+      }
+      if (logId !== undefined && metadata.logId !== logId) {
+        // Rebuilt from this log it would lose data the operator may still want (the app pointed
+        // at the wrong log): kept in quarantine, recoverable, rather than emptied in place.
+        db.close()
+        return { problem: `built from another event log (id ${metadata.logId}, this log is ${logId})` }
       }
       if (integrityCheck === 'quick' || suspects.has(name)) {
         const result = db.pragma('quick_check', { simple: true })
@@ -453,6 +461,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (lock !== null)
         throw new EskitError('INVALID_STATE', 'the sqlite store is already open', { details: { dir } })
       logger = options.logger ?? context?.logger ?? silentLogger
+      logId = typeof context?.logId === 'string' ? context.logId : undefined
       try {
         ensureDirectory(dir)
       } catch (error) {
