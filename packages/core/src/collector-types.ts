@@ -32,7 +32,14 @@ export interface ProjectionStatus {
   /** head - position */
   lag: number
   error?: { message: string; position: number; attempts: number }
-  rebuild?: { position: number; target: number; eventsPerSecond: number; etaMs: number }
+  rebuild?: {
+    position: number
+    target: number
+    eventsPerSecond: number
+    etaMs: number
+    /** Why it rebuilds: `new projection`, `version changed from 1 to 2`, `requested`, … */
+    reason?: string
+  }
 }
 
 /**
@@ -151,6 +158,12 @@ export interface Collector {
   parked(name: string): Promise<ParkedEvent[]>
   /** A read-only connection to the projection's current live data (see `ProjectionStore.reader`). */
   reader<Conn = unknown>(name: string): Conn
+  /**
+   * Tells the collector that a query on `reader(name)` failed with `error` (`createReader` of
+   * `@eskit/kysely-views` calls it for every failed query). Corruption marks the projection's data
+   * damaged: the store checks it, moves it aside and the projection rebuilds. Never throws.
+   */
+  readFailed(name: string, error: unknown): void
   /** The store the collector runs on. */
   readonly store: ProjectionStore<any>
   /** The event log the collector reads. */

@@ -170,7 +170,8 @@ export function createCollector(config: CollectorConfig): Collector {
       lag: Math.max(0, lastHead - entry.position),
     }
     if (entry.error) status.error = { ...entry.error }
-    if (entry.run && entry.state !== 'stopped') status.rebuild = rebuildProgress(entry)
+    if (entry.run && entry.state !== 'stopped')
+      status.rebuild = { ...rebuildProgress(entry), reason: entry.run.reason }
     return status
   }
   const rebuildProgress = (entry: Entry): NonNullable<ProjectionStatus['rebuild']> => {
@@ -331,7 +332,12 @@ export function createCollector(config: CollectorConfig): Collector {
     }
   }
 
-  const openEntry = async (entry: Entry, knownHead?: number): Promise<void> => {
+  /** `emptyReason`: why a rebuild from an empty slot runs (a new projection, or lost data). */
+  const openEntry = async (
+    entry: Entry,
+    knownHead?: number,
+    emptyReason = 'new projection',
+  ): Promise<void> => {
     try {
       entry.slot ??= await store.openSlot(entry.projection)
       const stored = await entry.slot.state()
@@ -345,7 +351,7 @@ export function createCollector(config: CollectorConfig): Collector {
         entry.opened = true
         // a fresh build from 0 also answers a rebuild that was asked for
         entry.pendingRebuild = null
-        if (head > 0) beginRun(entry, null, 'new projection')
+        if (head > 0) beginRun(entry, null, emptyReason)
         else {
           entry.reachedHead = true
           // an empty log leaves nothing to replay: a rebuild that was asked for is complete
@@ -825,7 +831,7 @@ export function createCollector(config: CollectorConfig): Collector {
     entry.opened = false
     entry.liveInitialized = false
     entry.position = 0
-    await openEntry(entry)
+    await openEntry(entry, undefined, 'its data was lost or damaged')
   }
 
   const loop = async (): Promise<void> => {
@@ -1115,6 +1121,16 @@ export function createCollector(config: CollectorConfig): Collector {
       assertNotClosed()
       entryOf(name)
       return store.reader(name) as Conn
+    },
+    readFailed(name: string, error: unknown): void {
+      if (stopping() || !byName.has(name) || !store.readFailed) return
+      try {
+        store.readFailed(name, error)
+      } catch (failure) {
+        logger.warn('projection store could not take a failed read', { name, error: messageOf(failure) })
+      }
+      // the next pass checks the slot: data the store now suspects is reopened and checked
+      wake()
     },
   }
   return collector

@@ -37,6 +37,8 @@ export interface FileSlot extends ProjectionSlot {
   retire(): void
   /** True once an operation saw SQLite report corruption: the file must be checked before reuse. */
   readonly suspect: boolean
+  /** Corruption was seen through another connection to the file (a reader): `check()` says lost. */
+  markSuspect(): void
 }
 
 interface Statements {
@@ -241,6 +243,10 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
 
     connection() {
       return usable().db
+    },
+
+    markSuspect() {
+      suspect = true
     },
 
     state() {

@@ -547,6 +547,20 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       return taken
     },
 
+    readFailed(name: string, error: unknown) {
+      const corrupt = isEskitError(error, 'CORRUPT') || sqliteErrorCode(error) === 'CORRUPT'
+      const slot = lives.get(name)?.slot
+      if (closed || !corrupt || !slot || slot.suspect) return
+      // The writer may never touch the damaged page (it only upserts): the reader's word is
+      // enough to have the file quick-checked and, if damaged, moved aside and rebuilt.
+      logger.warn('a read of the projection found its file damaged; checking it', {
+        name,
+        file: slot.file,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      slot.markSuspect()
+    },
+
     publishStatus(status: readonly ProjectionStatus[]) {
       if (closed || lock === null) return
       published = status
