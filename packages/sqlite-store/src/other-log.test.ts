@@ -43,7 +43,9 @@ describe('projection files built from another event log', () => {
     expect(fs.readFileSync(kept).equals(before)).toBe(true)
     expect(readProjectionFile(path.join(dir, 'a.db'))).toMatchObject({ logId: 'log-b', position: 2 })
     const old = new Database(kept, { readonly: true })
-    defer(() => old.close())
+    defer(() => {
+      old.close()
+    })
     expect(rowsOf(old).map((row) => row.position)).toEqual([1, 2, 3, 4, 5])
     expect(
       logger.lines.filter((line) => line.message === 'projection file moved aside and will be rebuilt'),
