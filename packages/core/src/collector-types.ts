@@ -33,7 +33,14 @@ export interface ProjectionStatus {
   /** head - position */
   lag: number
   error?: { message: string; position: number; attempts: number }
-  rebuild?: { position: number; target: number; eventsPerSecond: number; etaMs: number }
+  rebuild?: {
+    position: number
+    target: number
+    eventsPerSecond: number
+    etaMs: number
+    /** Why it rebuilds: `new projection`, `version changed from 1 to 2`, `requested`, … */
+    reason?: string
+  }
 }
 
 /**
@@ -240,6 +247,12 @@ export interface Collector<Conn = unknown> {
    * ```
    */
   reader<Reader = Conn>(name: string): Reader
+  /**
+   * Tells the collector that a query on `reader(name)` failed with `error` (`createReader` of
+   * `@eskit/kysely-views` calls it for every failed query). Corruption marks the projection's data
+   * damaged: the store checks it, moves it aside and the projection rebuilds. Never throws.
+   */
+  readFailed(name: string, error: unknown): void
   /** The store the collector runs on. */
   readonly store: ProjectionStore<Conn>
   /** The event log the collector reads. */

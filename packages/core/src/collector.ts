@@ -4,6 +4,7 @@ import { createContext, isStopping } from './collector-context.js'
 import { createListeners } from './collector-listeners.js'
 import type { Collector, CollectorConfig } from './collector-types.js'
 import { createDeferred } from './deferred.js'
+import { messageOf } from './error-text.js'
 import { EskitError } from './eskit-error.js'
 import { createFailurePolicy } from './failure-policy.js'
 import type { Projection } from './projection.js'
@@ -225,6 +226,16 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
       assertNotClosed()
       unitOf(name)
       return store.reader(name) as Reader
+    },
+    readFailed(name: string, error: unknown): void {
+      if (isStopping(context) || !context.byName.has(name) || !store.readFailed) return
+      try {
+        store.readFailed(name, error)
+      } catch (failure) {
+        logger.warn('projection store could not take a failed read', { name, error: messageOf(failure) })
+      }
+      // the next pass checks the slot: data the store now suspects is reopened and checked
+      scheduler.wake()
     },
   }
   return collector

@@ -41,6 +41,11 @@ export type EskitErrorCode =
   | 'CORRUPT'
   /** SQLite stayed busy past the busy timeout. */
   | 'BUSY'
+  /**
+   * SQLite refused the SQL itself: a syntax error, or a table or column the database does not
+   * have (the query is wrong, or the schema changed). Nothing is wrong with the disk.
+   */
+  | 'INVALID_QUERY'
   /** A constraint (unique, foreign key, check) failed. */
   | 'CONSTRAINT'
   /** The disk or the database's page limit is full. */
@@ -49,6 +54,11 @@ export type EskitErrorCode =
   | 'READ_ONLY'
   /** Any other I/O or database failure. */
   | 'IO'
+  /**
+   * The event log's file was deleted or replaced while the store had it open: appends are refused
+   * (they would be acknowledged and then lost), until the file is restored or the store reopened.
+   */
+  | 'LOG_LOST'
 
 /**
  * The one error type the eskit packages throw. `code` is stable; `cause` holds the underlying
