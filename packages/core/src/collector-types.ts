@@ -33,6 +33,8 @@ export interface ProjectionStatus {
   lag: number
   error?: { message: string; position: number; attempts: number }
   rebuild?: { position: number; target: number; eventsPerSecond: number; etaMs: number }
+  /** The last rebuild this collector completed: when it ended (ISO 8601) and how long it took. */
+  lastRebuild?: { at: string; durationMs: number }
 }
 
 /**

@@ -77,6 +77,7 @@ interface Entry {
   halted: boolean
   readonly meter: RateMeter
   lastProgressAt: number
+  lastRebuild: { at: string; durationMs: number } | undefined
 }
 
 interface Waiter {
@@ -171,6 +172,7 @@ export function createCollector(config: CollectorConfig): Collector {
     }
     if (entry.error) status.error = { ...entry.error }
     if (entry.run && entry.state !== 'stopped') status.rebuild = rebuildProgress(entry)
+    if (entry.lastRebuild) status.lastRebuild = { ...entry.lastRebuild }
     return status
   }
   const rebuildProgress = (entry: Entry): NonNullable<ProjectionStatus['rebuild']> => {
@@ -469,6 +471,7 @@ export function createCollector(config: CollectorConfig): Collector {
     entry.run = null
     entry.reachedHead = entry.position >= lastHead
     const durationMs = Math.round(performance.now() - run.startedAt)
+    entry.lastRebuild = { at: new Date().toISOString(), durationMs }
     refresh(entry)
     emit('progress', {
       name: entry.name,
@@ -989,6 +992,7 @@ export function createCollector(config: CollectorConfig): Collector {
         halted: false,
         meter: createRateMeter(),
         lastProgressAt: 0,
+        lastRebuild: undefined,
       }
       entries.push(entry)
       byName.set(entry.name, entry)
