@@ -1,16 +1,10 @@
 import fs from 'node:fs'
-import type {
-  BatchCommit,
-  ParkedEvent,
-  Projection,
-  ProjectionSlot,
-  SlotState,
-  StoredEvent,
-} from '@eskit/core'
+import type { BatchCommit, Projection, ProjectionSlot, SlotState } from '@eskit/core'
 import { assertBatchCommit, EskitError, toEskitError } from '@eskit/core'
 import type Database from 'better-sqlite3'
 import { type ConnectionMode, openWriter, settleForRest } from './connection.js'
 import { ESKIT_SCHEMA_SQL, FORMAT_VERSION, METADATA_TABLE, PARKED_TABLE } from './metadata.js'
+import { selectParkedEvents } from './parked-events.js'
 
 /** The identity of a file on disk: a deleted-and-recreated or replaced file has another one. */
 interface FileIdentity {
@@ -343,31 +337,7 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
     async parked() {
       const { db: conn } = usable()
       try {
-        const rows = conn
-          .prepare(
-            `select position, stream_id, type, error, attempts, parked_at, event
-             from ${PARKED_TABLE} order by position`,
-          )
-          .all() as Array<{
-          position: number
-          stream_id: string
-          type: string
-          error: string
-          attempts: number
-          parked_at: string
-          event: string
-        }>
-        return rows.map(
-          (row): ParkedEvent => ({
-            position: row.position,
-            streamId: row.stream_id,
-            type: row.type,
-            error: row.error,
-            attempts: row.attempts,
-            parkedAt: row.parked_at,
-            event: reviveEvent(row.event),
-          }),
-        )
+        return selectParkedEvents(conn)
       } catch (error) {
         throw storageError(error, `could not read the parked events of ${name}`)
       }
@@ -444,10 +414,4 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
   }
   slot.attach()
   return slot
-}
-
-/** Parked events are stored as JSON; `recordedAt` comes back as a `Date`. */
-function reviveEvent(text: string): StoredEvent {
-  const event = JSON.parse(text) as StoredEvent & { recordedAt: string | Date }
-  return { ...event, recordedAt: new Date(event.recordedAt) }
 }

@@ -26,6 +26,7 @@ export {
   writeProjectionMetadata,
 } from './metadata.js'
 export { acquireOwnership, isDirectoryOwned, type OwnershipLock } from './ownership.js'
+export { readParkedEvents } from './read-parked-events.js'
 export { removeProjectionFile } from './remove-projection-file.js'
 export {
   type RebuildRequestFile,

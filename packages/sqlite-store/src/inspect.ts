@@ -88,18 +88,8 @@ export function readProjectionFile(file: string): ProjectionFileInfo {
   }
   const sizeBytes = sizeOf(file) + sizeOf(`${file}-wal`)
   if (header.kind === 'not-sqlite') return { name, file, sizeBytes, ...empty, problem: header.reason }
-  // SQLite would create -wal/-shm beside a WAL-mode file read without them: read a copy instead
-  const direct = !header.wal || (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`))
   try {
-    if (direct) {
-      try {
-        return describe(file, file, name, sizeBytes)
-      } catch (error) {
-        // left by a crash: a hot journal or a WAL to recover, which a read-only connection may not do
-        if (!/^SQLITE_READONLY/.test(String((error as { code?: unknown }).code))) throw error
-      }
-    }
-    return withCopy(file, (copy) => describe(copy, file, name, sizeBytes))
+    return readWithoutWriting(file, header.wal, (source) => describe(source, file, name, sizeBytes))
   } catch (error) {
     return {
       name,
@@ -140,6 +130,24 @@ function describe(source: string, file: string, name: string, sizeBytes: number)
   } finally {
     db.close()
   }
+}
+
+/**
+ * Runs `read` on a source that holds `file`'s committed data without modifying `file`: the file
+ * itself, or a private copy when reading it directly would make SQLite write beside it.
+ */
+export function readWithoutWriting<T>(file: string, wal: boolean, read: (source: string) => T): T {
+  // SQLite would create -wal/-shm beside a WAL-mode file read without them: read a copy instead
+  const direct = !wal || (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`))
+  if (direct) {
+    try {
+      return read(file)
+    } catch (error) {
+      // left by a crash: a hot journal or a WAL to recover, which a read-only connection may not do
+      if (!/^SQLITE_READONLY/.test(String((error as { code?: unknown }).code))) throw error
+    }
+  }
+  return withCopy(file, read)
 }
 
 /**
