@@ -20,11 +20,26 @@ export interface DashboardSource {
   /** The events parked for one projection (`onError: 'skip'`), oldest first. */
   parked(name: string): Promise<readonly ParkedEvent[]>
   /**
-   * Calls `listener` when something changed that the page should show at once (progress, an
-   * error, a completed rebuild); `true` means a rebuild completed or a projection failed.
-   * Returns the unsubscribe function. Without it the dashboard samples on its interval only.
+   * Calls `listener` when something changed that the page should show at once: progress, an
+   * error, a completed rebuild (with the position it completed at, so a rebuild that began and
+   * ended between two samples is still counted). Returns the unsubscribe function. Without it the
+   * dashboard samples on its interval only.
    */
-  subscribe?(listener: (urgent: boolean) => void): () => void
+  subscribe?(listener: (change: SourceChange) => void): () => void
+}
+
+/**
+ * What changed, for {@link DashboardSource.subscribe}.
+ *
+ * @example
+ * ```ts
+ * const change: SourceChange = { type: 'rebuilt', name: 'passes', position: 1200 }
+ * ```
+ */
+export interface SourceChange {
+  readonly type: 'progress' | 'error' | 'rebuilt'
+  readonly name: string
+  readonly position: number
 }
 
 /**
@@ -42,9 +57,15 @@ export function collectorSource(collector: Collector): DashboardSource {
     parked: (name) => collector.parked(name),
     subscribe(listener) {
       const off = [
-        collector.on('progress', () => listener(false)),
-        collector.on('error', () => listener(true)),
-        collector.on('rebuilt', () => listener(true)),
+        collector.on('progress', (info) =>
+          listener({ type: 'progress', name: info.name, position: info.position }),
+        ),
+        collector.on('error', (info) =>
+          listener({ type: 'error', name: info.name, position: info.position }),
+        ),
+        collector.on('rebuilt', (info) =>
+          listener({ type: 'rebuilt', name: info.name, position: info.position }),
+        ),
       ]
       return () => {
         for (const unsubscribe of off) unsubscribe()

@@ -6,6 +6,8 @@ import type { ProjectionStatus } from '@eskit/core'
  */
 export interface EventsCounter {
   observe(status: ProjectionStatus): void
+  /** A rebuild completed at `position`: what it did since the last sample (all of it if none saw it run). */
+  rebuilt(name: string, position: number): void
   total(name: string): number
 }
 
@@ -33,6 +35,16 @@ export function createEventsCounter(): EventsCounter {
       track.total += startedOver ? work : work - track.work
       track.work = work
       track.rebuilding = rebuilding
+    },
+    rebuilt(name, position) {
+      const track = tracks.get(name)
+      if (!track) {
+        tracks.set(name, { work: position, rebuilding: false, total: 0 })
+        return
+      }
+      track.total += track.rebuilding ? Math.max(0, position - track.work) : position
+      track.work = position
+      track.rebuilding = false
     },
     total: (name) => tracks.get(name)?.total ?? 0,
   }

@@ -1,5 +1,5 @@
 import type { Logger, ProjectionStatus } from '@eskit/core'
-import type { DashboardSource } from './dashboard-source.js'
+import type { DashboardSource, SourceChange } from './dashboard-source.js'
 import { createEventsCounter, type EventsCounter } from './events-counter.js'
 import { createRebuildHistogram, type RebuildHistogram } from './rebuild-histogram.js'
 import {
@@ -83,7 +83,12 @@ export function createStatusMonitor(options: StatusMonitorOptions): StatusMonito
   let closed = false
 
   const read = async (): Promise<MonitorSample> => {
-    const statuses = await source.status()
+    const result = source.status()
+    // a collector answers at once: measured in the same turn, no event can slip in between
+    return measure(isPromise(result) ? await result : result)
+  }
+
+  const measure = (statuses: readonly ProjectionStatus[]): MonitorSample => {
     const sampledAt = now()
     const totals = new Map<string, number>()
     for (const status of statuses) {
@@ -145,6 +150,17 @@ export function createStatusMonitor(options: StatusMonitorOptions): StatusMonito
     }
   }
 
+  const onChange = (change: SourceChange): void => {
+    if (closed) return
+    if (change.type === 'rebuilt') {
+      events.rebuilt(change.name, change.position)
+      // the collector records lastRebuild before it tells: observe this rebuild's duration now
+      const result = source.status()
+      if (!isPromise(result)) for (const status of result) rebuilds.observe(status)
+    }
+    sampleSoon(change.type !== 'progress')
+  }
+
   const sampleSoon = (urgent: boolean): void => {
     if (closed || pendingTimer) return
     if (urgent) parkedReadAt = 0
@@ -156,7 +172,9 @@ export function createStatusMonitor(options: StatusMonitorOptions): StatusMonito
     pendingTimer.unref?.()
   }
 
-  const unsubscribe = source.subscribe?.(sampleSoon)
+  const unsubscribe = source.subscribe?.(onChange)
+  // a first sample at once: counting starts now, and a rebuild that completes next is known to have begun
+  sample().catch(() => {})
   const interval = setInterval(() => {
     if (!closed) sample().catch(() => {})
   }, sampleIntervalMs)
@@ -183,6 +201,10 @@ export function createStatusMonitor(options: StatusMonitorOptions): StatusMonito
       listeners.clear()
     },
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
 export function messageOf(error: unknown): string {
