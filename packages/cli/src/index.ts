@@ -5,6 +5,7 @@ import { processIo } from './cli-io.js'
 import { runCli } from './run-cli.js'
 
 export { type CliIo, type CliStream, colorEnabled, processIo } from './cli-io.js'
+export { directorySource, type ServeDashboardOptions, serveDashboard } from './dashboard-command.js'
 export { EXIT_CODES, type ExitCode } from './exit-codes.js'
 export {
   type MigrateOptions,

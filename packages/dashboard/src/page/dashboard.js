@@ -6,7 +6,7 @@ const base = location.pathname.endsWith('/') ? location.pathname : `${location.p
 const tokenKey = `eskit-dashboard-token:${base}`
 const SVG = 'http://www.w3.org/2000/svg'
 const COLORS = ['#2f5fd0', '#1a7f37', '#b35900', '#8e44ad', '#c62828', '#00838f', '#6d4c41', '#ad1457']
-const CHART = { width: 800, height: 170, left: 48, right: 8, top: 8, bottom: 22 }
+const CHART = { height: 170, left: 56, right: 8, top: 8, bottom: 22 }
 
 /** @type {{ writable: boolean, stepMs: number, windowMs: number, points: Array<{ t: number, rates: Record<string, number> }>, projections: any[] }} */
 const model = { writable: false, stepMs: 2000, windowMs: 600000, points: [], projections: [] }
@@ -285,7 +285,10 @@ function renderChart() {
   const from = now - model.windowMs
   const points = model.points.filter((point) => point.t > from)
   const max = niceMax(Math.max(0, ...points.flatMap((point) => Object.values(point.rates))))
-  const { width, height, left, right, top, bottom } = CHART
+  const { height, left, right, top, bottom } = CHART
+  // drawn at the size it is shown, so the text is not stretched
+  const width = Math.max(320, Math.round(chart.getBoundingClientRect().width) || 800)
+  chart.setAttribute('viewBox', `0 0 ${width} ${height}`)
   const x = (t) => left + ((t - from) / model.windowMs) * (width - left - right)
   const y = (v) => top + (1 - v / max) * (height - top - bottom)
   const nodes = [
@@ -361,4 +364,5 @@ function connect() {
 }
 
 setUpTokenForm()
+addEventListener('resize', () => renderChart())
 connect()
