@@ -42,6 +42,8 @@ export interface DashboardOptions {
   logger?: Logger
   /** How often the status is sampled for the page and the throughput. Default 1000 ms. */
   sampleIntervalMs?: number
+  /** How much throughput history the page charts. Default 10 minutes. */
+  throughputWindowMs?: number
 }
 
 /**
@@ -201,9 +203,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const logger = options.logger ?? silentLogger
   const allowedOrigins = options.allowedOrigins ?? []
   const writable = token !== undefined
+  const windowMs = options.throughputWindowMs ?? 10 * 60_000
+  if (typeof windowMs !== 'number' || !(windowMs >= 10_000)) {
+    throw new EskitError('INVALID_ARGUMENT', 'createDashboard: throughputWindowMs must be at least 10 000 ms')
+  }
   const monitor = createStatusMonitor({
     source,
     logger,
+    historyWindowMs: windowMs,
+    // about 300 points over the window, never finer than the sampling
+    historyStepMs: Math.max(options.sampleIntervalMs ?? 1000, Math.round(windowMs / 300)),
     ...(options.sampleIntervalMs === undefined ? {} : { sampleIntervalMs: options.sampleIntervalMs }),
   })
   const streams = new Set<() => void>()

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseMetrics, valueOf } from '../test/prometheus.js'
+import { parseMetrics, sampleValue } from '../test/prometheus.js'
 import { appendMany, cleanUp, defer, eventually, rowsProjection, startApp } from '../test/support.js'
 import { createDashboard, createMetricsHandler } from './create-dashboard.js'
 
@@ -30,8 +30,8 @@ describe('GET /metrics', () => {
       eskit_projection_events_total: 'counter',
       eskit_projection_rebuild_duration_seconds: 'histogram',
     })
-    expect(valueOf(families, 'eskit_projection_position', { projection: 'scans.v2' })).toBe(40)
-    expect(valueOf(families, 'eskit_projection_lag', { projection: 'passes' })).toBe(0)
+    expect(sampleValue(families, 'eskit_projection_position', { projection: 'scans.v2' })).toBe(40)
+    expect(sampleValue(families, 'eskit_projection_lag', { projection: 'passes' })).toBe(0)
     const states = families.find((f) => f.name === 'eskit_projection_state')?.samples ?? []
     expect(
       states.filter((m) => m.labels.projection === 'passes').map((m) => [m.labels.state, m.value]),
@@ -47,26 +47,26 @@ describe('GET /metrics', () => {
     await appendMany(app.events, 25)
     await app.collector.waitFor(65)
     families = await scrape(dashboard)
-    expect(valueOf(families, 'eskit_projection_events_total', { projection: 'passes' })).toBe(25)
-    expect(valueOf(families, 'eskit_projection_events_total', { projection: 'scans.v2' })).toBe(25)
+    expect(sampleValue(families, 'eskit_projection_events_total', { projection: 'passes' })).toBe(25)
+    expect(sampleValue(families, 'eskit_projection_events_total', { projection: 'scans.v2' })).toBe(25)
 
     // the first builds were seen once each; a requested rebuild adds one to passes only
     const count = (projection: string) =>
-      valueOf(families, 'eskit_projection_rebuild_duration_seconds_count', { projection })
+      sampleValue(families, 'eskit_projection_rebuild_duration_seconds_count', { projection })
     expect([count('passes'), count('scans.v2')]).toEqual([1, 1])
     await app.collector.rebuild('passes')
     families = await scrape(dashboard)
     expect([count('passes'), count('scans.v2')]).toEqual([2, 1])
     const bucket = (le: string) =>
-      valueOf(families, 'eskit_projection_rebuild_duration_seconds_bucket', { projection: 'passes', le })
+      sampleValue(families, 'eskit_projection_rebuild_duration_seconds_bucket', { projection: 'passes', le })
     expect(bucket('3600')).toBe(2)
     expect(bucket('+Inf')).toBe(2)
     expect(
-      valueOf(families, 'eskit_projection_rebuild_duration_seconds_sum', { projection: 'passes' }),
+      sampleValue(families, 'eskit_projection_rebuild_duration_seconds_sum', { projection: 'passes' }),
     ).toBeGreaterThanOrEqual(0)
     // the rebuild replayed all 65 events beside the live file
-    expect(valueOf(families, 'eskit_projection_events_total', { projection: 'passes' })).toBe(90)
-    expect(valueOf(families, 'eskit_projection_events_total', { projection: 'scans.v2' })).toBe(25)
+    expect(sampleValue(families, 'eskit_projection_events_total', { projection: 'passes' })).toBe(90)
+    expect(sampleValue(families, 'eskit_projection_events_total', { projection: 'scans.v2' })).toBe(25)
   })
 
   it('createMetricsHandler serves the same on any path, and reports a failing projection', async () => {
@@ -86,15 +86,15 @@ describe('GET /metrics', () => {
     defer(() => metrics.close())
     const families = await eventually(async () => {
       const parsed = await scrape(metrics, 'http://internal:9464/anything')
-      return valueOf(parsed, 'eskit_projection_state', { projection: 'broken', state: 'failed' }) === 1
+      return sampleValue(parsed, 'eskit_projection_state', { projection: 'broken', state: 'failed' }) === 1
         ? parsed
         : null
     }, 'the failed state')
     expect(
-      valueOf(families, 'eskit_projection_error_attempts', { projection: 'broken' }),
+      sampleValue(families, 'eskit_projection_error_attempts', { projection: 'broken' }),
     ).toBeGreaterThanOrEqual(1)
-    expect(valueOf(families, 'eskit_projection_lag', { projection: 'broken' })).toBe(3)
-    expect(valueOf(families, 'eskit_projection_state', { projection: 'passes', state: 'live' })).toBe(1)
+    expect(sampleValue(families, 'eskit_projection_lag', { projection: 'broken' })).toBe(3)
+    expect(sampleValue(families, 'eskit_projection_state', { projection: 'passes', state: 'live' })).toBe(1)
     const post = await metrics(new Request('http://internal:9464/metrics', { method: 'POST' }))
     expect(post.status).toBe(405)
   })

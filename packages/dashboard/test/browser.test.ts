@@ -8,7 +8,6 @@ import {
   cleanUp,
   createGate,
   defer,
-  eventually,
   listen,
   poisonedProjection,
   rowsProjection,

@@ -144,7 +144,7 @@ export function parseMetrics(text: string): Family[] {
 }
 
 /** The value of one sample, by name and labels. */
-export function valueOf(
+export function sampleValue(
   families: Family[],
   name: string,
   labels: Record<string, string>,

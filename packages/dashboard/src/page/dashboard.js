@@ -296,7 +296,7 @@ function renderChart() {
     svg('line', { class: 'axis', x1: left, x2: width - right, y1: y(max), y2: y(max) }),
     svg('text', { x: left - 6, y: y(max) + 4, 'text-anchor': 'end' }, count(max)),
     svg('text', { x: left - 6, y: y(0) + 4, 'text-anchor': 'end' }, '0'),
-    svg('text', { x: left, y: height - 4 }, `-${Math.round(model.windowMs / 60000)} min`),
+    svg('text', { x: left, y: height - 4 }, `-${Math.max(1, Math.round(model.windowMs / 60000))} min`),
     svg('text', { x: width - right, y: height - 4, 'text-anchor': 'end' }, 'now'),
   ]
   const legend = byId('legend')
@@ -318,7 +318,8 @@ function renderChart() {
     legend.append(item)
   }
   chart.replaceChildren(...nodes)
-  byId('window').textContent = String(Math.round(model.windowMs / 60000))
+  const minutes = Math.max(1, Math.round(model.windowMs / 60000))
+  byId('window').textContent = `${minutes} minute${minutes === 1 ? '' : 's'}`
 }
 
 // ---- live updates over server-sent events ----
