@@ -104,7 +104,7 @@ const context = await chromium.launchPersistentContext(profile, {
     '--disable-component-update',
     '--disable-sync',
   ],
-  viewport: { width: 1200, height: 760 },
+  viewport: { width: 1200, height: 900 },
 })
 try {
   const page = await context.newPage()
@@ -122,7 +122,7 @@ try {
     .evaluate((node) => {
       node.textContent = ''
     })
-  await page.screenshot({ path: out })
+  await page.screenshot({ path: out, fullPage: true })
   process.stdout.write(`wrote ${out}\n`)
 } finally {
   running = false

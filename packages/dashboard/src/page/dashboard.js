@@ -166,8 +166,13 @@ function updateCard(card, p) {
     card.progress.max = Math.max(1, r.target)
     card.progress.value = Math.min(r.position, Math.max(1, r.target))
     card.rebuild.dataset.percent = String(percent)
+    const done = `${percent}% · ${count(r.position)} / ${count(r.target)} events`
     const eta = r.eventsPerSecond > 0 ? ` · ETA ${duration(r.etaMs)}` : ''
-    card.rebuildText.textContent = `rebuilding ${percent}% · ${count(r.position)} / ${count(r.target)} events · ${count(r.eventsPerSecond)} events/s${eta}`
+    // a failed rebuild waits for its retry: its last rate and ETA would mislead
+    card.rebuildText.textContent =
+      p.state === 'failed'
+        ? `rebuild halted at ${done}`
+        : `rebuilding ${done} · ${count(r.eventsPerSecond)} events/s${eta}`
   }
   card.lastRebuild.textContent = p.lastRebuild
     ? `last rebuild ${when(p.lastRebuild.at)}, took ${duration(p.lastRebuild.durationMs)}`
