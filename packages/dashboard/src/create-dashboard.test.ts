@@ -271,6 +271,17 @@ describe('createDashboard: the rebuild button', () => {
     expect(rebuildEvidence(app, 'passes')).toEqual(before)
   })
 
+  it('answers 503 CLOSED when the collector has stopped, instead of accepting a rebuild that cannot run', async () => {
+    const app = await startApp({ projections: [rowsProjection('passes')] })
+    const dashboard = dashboardOf({ collector: app.collector, token: TOKEN })
+    await app.collector.stop()
+    const response = await post(dashboard, '/api/projections/passes/rebuild', {
+      authorization: `Bearer ${TOKEN}`,
+    })
+    expect(response.status).toBe(503)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('CLOSED')
+  })
+
   it('answers 404 for an unknown projection and 405 for other methods', async () => {
     const app = await startApp({ projections: [rowsProjection('passes')] })
     const dashboard = dashboardOf({ collector: app.collector, token: TOKEN })

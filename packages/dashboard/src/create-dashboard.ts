@@ -1,16 +1,11 @@
-import {
-  type Collector,
-  EskitError,
-  isEskitError,
-  isValidProjectionName,
-  type Logger,
-  silentLogger,
-} from '@eskit/core'
-import { collectorSource, type DashboardSource } from './dashboard-source.js'
+import { type Collector, EskitError, isValidProjectionName, type Logger, silentLogger } from '@eskit/core'
+import { metricsFor } from './create-metrics-handler.js'
+import type { DashboardSource } from './dashboard-source.js'
 import { eventStreamResponse } from './event-stream.js'
+import { errorResponse, failure, json, methodNotAllowed, SECURITY_HEADERS } from './http-answers.js'
 import { loadPage } from './page-assets.js'
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText } from './prometheus-text.js'
-import { createStatusMonitor, type MonitorSample, messageOf, type StatusMonitor } from './status-monitor.js'
+import { resolveSource } from './resolve-source.js'
+import { createStatusMonitor, type MonitorSample, messageOf } from './status-monitor.js'
 import { checkWrite } from './write-guard.js'
 
 /**
@@ -64,80 +59,8 @@ export interface Dashboard {
   close(): void
 }
 
-/**
- * Options of {@link createMetricsHandler}.
- *
- * @example
- * ```ts
- * const options: MetricsHandlerOptions = { collector, logger }
- * ```
- */
-export interface MetricsHandlerOptions {
-  collector?: Collector
-  source?: DashboardSource
-  logger?: Logger
-  sampleIntervalMs?: number
-}
-
-/**
- * A Prometheus metrics endpoint on its own.
- *
- * @example
- * ```ts
- * const metrics: MetricsHandler = createMetricsHandler({ collector })
- * ```
- */
-export interface MetricsHandler {
-  (request: Request): Promise<Response>
-  close(): void
-}
-
-const SECURITY_HEADERS: Record<string, string> = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-}
 const MIN_TOKEN_LENGTH = 16
 const NAME_ROUTE = /^\/api\/projections\/([^/]+)\/(parked|rebuild)$/
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      ...SECURITY_HEADERS,
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      ...headers,
-    },
-  })
-}
-
-function failure(status: number, code: string, message: string, headers?: Record<string, string>): Response {
-  return json(status, { error: { code, message } }, headers)
-}
-
-function methodNotAllowed(allow: string): Response {
-  return failure(405, 'METHOD_NOT_ALLOWED', `use ${allow}`, { allow })
-}
-
-function resolveSource(
-  options: { collector?: Collector; source?: DashboardSource },
-  caller: string,
-): DashboardSource {
-  const { collector, source } = options
-  if ((collector === undefined) === (source === undefined)) {
-    throw new EskitError('INVALID_ARGUMENT', `${caller}: give either a collector or a source`)
-  }
-  if (collector !== undefined) {
-    if (typeof collector?.status !== 'function' || typeof collector.on !== 'function') {
-      throw new EskitError('INVALID_ARGUMENT', `${caller}: collector must be a Collector`)
-    }
-    return collectorSource(collector)
-  }
-  if (typeof source?.status !== 'function' || typeof source.parked !== 'function') {
-    throw new EskitError('INVALID_ARGUMENT', `${caller}: source must have status() and parked(name)`)
-  }
-  return source
-}
 
 function normaliseBasePath(basePath: string | undefined): string {
   if (basePath === undefined || basePath === '' || basePath === '/') return ''
@@ -145,17 +68,6 @@ function normaliseBasePath(basePath: string | undefined): string {
     throw new EskitError('INVALID_ARGUMENT', 'createDashboard: basePath must be a path such as "/eskit"')
   }
   return basePath.replace(/\/+$/, '')
-}
-
-function metricsResponse(sample: MonitorSample, monitor: StatusMonitor): Response {
-  return new Response(renderPrometheusText(sample, monitor), {
-    headers: { ...SECURITY_HEADERS, 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
-  })
-}
-
-async function metricsFor(request: Request, monitor: StatusMonitor): Promise<Response> {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET')
-  return metricsResponse(await monitor.sample(), monitor)
 }
 
 /**
@@ -290,8 +202,20 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return failure(404, 'NOT_FOUND', `no projection named ${JSON.stringify(name)}`)
     }
     logger.info('dashboard rebuild requested', { name })
-    // answered at once: the page follows the rebuild over the live stream
-    collector.rebuild(name).then(
+    const rebuilding = collector.rebuild(name)
+    // refused at once (a stopped collector): answer that; otherwise the page follows the rebuild live
+    const refused = await Promise.race([
+      rebuilding.then(
+        () => null,
+        (error: unknown) => error,
+      ),
+      new Promise<null>((resolve) => setImmediate(() => resolve(null))),
+    ])
+    if (refused !== null) {
+      logger.warn('dashboard rebuild refused by the collector', { name, error: messageOf(refused) })
+      return errorResponse(refused)
+    }
+    rebuilding.then(
       () => logger.info('dashboard rebuild completed', { name }),
       (error: unknown) =>
         logger.warn('dashboard rebuild did not complete', { name, error: messageOf(error) }),
@@ -344,40 +268,6 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       for (const close of [...streams]) close()
     },
   })
-}
-
-/**
- * The Prometheus endpoint alone (the dashboard serves the same at `/metrics`): every path answers
- * the metrics, so it can be mounted anywhere. `close()` stops its sampling.
- *
- * @example
- * ```ts
- * import http from 'node:http'
- * const metrics = createMetricsHandler({ collector })
- * http.createServer(toNodeHandler(metrics)).listen(9464, '127.0.0.1')
- * ```
- */
-export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHandler {
-  const source = resolveSource(options ?? {}, 'createMetricsHandler')
-  const monitor = createStatusMonitor({
-    source,
-    logger: options.logger ?? silentLogger,
-    ...(options.sampleIntervalMs === undefined ? {} : { sampleIntervalMs: options.sampleIntervalMs }),
-  })
-  return Object.assign((request: Request) => metricsFor(request, monitor), { close: () => monitor.close() })
-}
-
-function errorResponse(error: unknown): Response {
-  if (isEskitError(error)) {
-    const status =
-      error.code === 'NOT_FOUND'
-        ? 404
-        : error.code === 'INVALID_NAME' || error.code === 'INVALID_ARGUMENT'
-          ? 400
-          : 500
-    return failure(status, error.code, error.message)
-  }
-  return failure(500, 'INTERNAL', 'the dashboard could not answer')
 }
 
 function safeDecode(segment: string): string | null {

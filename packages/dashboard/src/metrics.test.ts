@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseMetrics, sampleValue } from '../test/prometheus.js'
 import { appendMany, cleanUp, defer, eventually, rowsProjection, startApp } from '../test/support.js'
-import { createDashboard, createMetricsHandler } from './create-dashboard.js'
+import { createDashboard } from './create-dashboard.js'
+import { createMetricsHandler } from './create-metrics-handler.js'
 
 afterEach(cleanUp)
 
