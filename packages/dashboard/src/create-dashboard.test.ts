@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { isEskitError } from '@eskit/core'
 import { readProjectionFile } from '@eskit/sqlite-store'
@@ -83,6 +84,14 @@ describe('createDashboard: reading', () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/)
     // the token is never part of a page
     expect(html).not.toContain(TOKEN)
+  })
+
+  it("the page's script writes data as text only: no HTML sinks, no eval, no remote address", async () => {
+    const script = await readFile(new URL('./page/dashboard.js', import.meta.url), 'utf8')
+    expect(script).not.toMatch(
+      /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setAttribute\('on/,
+    )
+    expect(script).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/)
   })
 
   it('answers /api/state with every projection, its measurements and whether it can write', async () => {

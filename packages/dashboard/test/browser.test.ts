@@ -51,7 +51,8 @@ describe('the dashboard page in Chromium', () => {
       events: 12,
     })
     await app.collector.waitFor(12, { projections: ['passes.pass_view-v2'] })
-    const url = await serve({ collector: app.collector })
+    // a short window: throughput points every 100 ms, so the chart has lines within the test
+    const url = await serve({ collector: app.collector, throughputWindowMs: 30_000 })
     const page = await newPage()
     let transferred = 0
     page.on('requestfinished', async (request) => {
@@ -89,6 +90,17 @@ describe('the dashboard page in Chromium', () => {
     await expect.poll(() => passes.locator('.value-position').textContent()).toBe('20')
     await expect.poll(() => passes.locator('.value-head').textContent()).toBe('20')
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__sameDocument)).toBe(true)
+
+    // the throughput chart: a line per projection, a legend entry each
+    const line = page.locator('#chart polyline[data-projection="passes.pass_view-v2"]')
+    await expect
+      .poll(async () => ((await line.getAttribute('points')) ?? '').split(' ').length)
+      .toBeGreaterThan(2)
+    expect(await page.locator('#legend li').allTextContents()).toEqual([
+      expect.stringMatching(/^passes\.pass_view-v2: [\d,]+\/s$/),
+      expect.stringMatching(/^broken_view: 0\/s$/),
+    ])
+    expect(await page.locator('#window').textContent()).toBe('30 seconds')
 
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__xss)).toBeUndefined()
     expect(await page.locator('main img').count()).toBe(0)

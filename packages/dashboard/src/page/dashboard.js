@@ -277,6 +277,15 @@ function svg(tag, attributes, text) {
   return node
 }
 
+/** "10 minutes" (or "10 min" when short), "30 seconds" for windows that are not whole minutes. */
+function windowLabel(ms, short = false) {
+  const minutes = ms / 60000
+  if (Number.isInteger(minutes))
+    return short ? `${minutes} min` : `${minutes} minute${minutes === 1 ? '' : 's'}`
+  const seconds = Math.round(ms / 1000)
+  return short ? `${seconds} s` : `${seconds} seconds`
+}
+
 function niceMax(value) {
   if (value <= 10) return 10
   const power = 10 ** Math.floor(Math.log10(value))
@@ -301,7 +310,7 @@ function renderChart() {
     svg('line', { class: 'axis', x1: left, x2: width - right, y1: y(max), y2: y(max) }),
     svg('text', { x: left - 6, y: y(max) + 4, 'text-anchor': 'end' }, count(max)),
     svg('text', { x: left - 6, y: y(0) + 4, 'text-anchor': 'end' }, '0'),
-    svg('text', { x: left, y: height - 4 }, `-${Math.max(1, Math.round(model.windowMs / 60000))} min`),
+    svg('text', { x: left, y: height - 4 }, `-${windowLabel(model.windowMs, true)}`),
     svg('text', { x: width - right, y: height - 4, 'text-anchor': 'end' }, 'now'),
   ]
   const legend = byId('legend')
@@ -323,8 +332,7 @@ function renderChart() {
     legend.append(item)
   }
   chart.replaceChildren(...nodes)
-  const minutes = Math.max(1, Math.round(model.windowMs / 60000))
-  byId('window').textContent = `${minutes} minute${minutes === 1 ? '' : 's'}`
+  byId('window').textContent = windowLabel(model.windowMs)
 }
 
 // ---- live updates over server-sent events ----
