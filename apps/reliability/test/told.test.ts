@@ -5,13 +5,8 @@ import { join } from 'node:path'
 import { type Collector, createCollector, isEskitError, type Projection, type RebuiltInfo } from '@eskit/core'
 import { createReader, defineView } from '@eskit/kysely-views'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
-import {
-  directoryLayout,
-  type RequestResult,
-  readRequestResult,
-  requestRebuild,
-  sqliteStore,
-} from '@eskit/sqlite-store'
+import { type RequestResult, readRequestResult, requestRebuild, sqliteStore } from '@eskit/sqlite-store'
+import { directoryLayout } from '@eskit/sqlite-store/files'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import { afterAll, afterEach, expect, it } from 'vitest'

@@ -2,19 +2,21 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { EskitError, isEskitError, isValidProjectionName } from '@eskit/core'
 import {
-  directoryLayout,
   isDirectoryOwned,
   type PublishedStatus,
-  projectionFilePath,
-  projectionNameOf,
   type RequestResult,
   type RequestState,
   readRequestResult,
   readStatusFile,
-  removeProjectionFile,
   requestRebuild,
-  SQLITE_COMPANION_SUFFIXES,
 } from '@eskit/sqlite-store'
+import {
+  directoryLayout,
+  projectionFilePath,
+  projectionNameOf,
+  removeProjectionFile,
+  SQLITE_COMPANION_SUFFIXES,
+} from '@eskit/sqlite-store/files'
 
 /**
  * Options of {@link rebuildProjection}.

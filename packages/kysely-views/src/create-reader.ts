@@ -1,4 +1,5 @@
-import { EskitError, toEskitError } from '@eskit/core'
+import { EskitError } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import {
   type CompiledQuery,
   type DatabaseConnection,

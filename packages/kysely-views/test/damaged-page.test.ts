@@ -8,7 +8,8 @@ import {
   type Logger,
   type RebuiltInfo,
 } from '@eskit/core'
-import { directoryLayout, sqliteStore } from '@eskit/sqlite-store'
+import { sqliteStore } from '@eskit/sqlite-store'
+import { directoryLayout } from '@eskit/sqlite-store/files'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createReader } from '../src/index.js'

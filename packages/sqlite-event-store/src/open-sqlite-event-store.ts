@@ -3,21 +3,26 @@ import path from 'node:path'
 import {
   type AppendOptions,
   type AppendResult,
-  assertStreamId,
-  type EncodedEvent,
   EskitError,
   type EventStore,
   type ExpectedVersion,
-  encodeEvents,
   type Logger,
   type NewEvent,
   type ReadAllOptions,
   type StoredEvent,
   silentLogger,
-  toEskitError,
 } from '@eskit/core'
+import {
+  assertReadAllOptions,
+  assertStreamId,
+  concurrencyError,
+  createAppendListeners,
+  createLifecycle,
+  type EncodedEvent,
+  validateAppend,
+} from '@eskit/core/adapter'
+import { toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
-import { assertExpectedVersion, assertReadAllOptions } from './arguments.js'
 import { createEventReader } from './event-reader.js'
 import { type LogFileIdentity, logFileIdentity } from './log-file-identity.js'
 import { EVENTS_TABLE, ensureSchema, inspectLog, SCHEMA_VERSION, verifyLog } from './schema.js'
@@ -351,11 +356,7 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
       )
       if (inserted === undefined) {
         const actual = currentVersion.get(streamId) ?? 0
-        throw new EskitError(
-          'CONCURRENCY',
-          `stream ${JSON.stringify(streamId)} is at version ${actual}, expected ${String(expected)}`,
-          { details: { streamId, expected, actual } },
-        )
+        throw concurrencyError(streamId, expected, actual)
       }
       let [position, version] = inserted
       for (let i = 1; i < encoded.length; i++) {
@@ -370,8 +371,8 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     },
   )
 
-  const listeners = new Set<(head: number) => void>()
-  let closed = false
+  const listeners = createAppendListeners(logger)
+  const life = createLifecycle('the event store', { open: true })
   /** Set once the file was found deleted or replaced: every later append is refused at once. */
   let lost = false
   const lostError = (): EskitError =>
@@ -404,23 +405,8 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
   }
 
   const assertOpen = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the event store is closed')
+    life.assertOpen()
     if (!db.open) throw new EskitError('CLOSED', 'the database of the event store was closed')
-  }
-
-  const notify = (head: number): void => {
-    if (listeners.size === 0) return
-    for (const listener of [...listeners]) {
-      try {
-        const returned: unknown = listener(head)
-        // An async listener's rejection would otherwise be an unhandled rejection.
-        if (returned instanceof Promise) {
-          returned.catch((error: unknown) => logListenerError(logger, error, head))
-        }
-      } catch (error) {
-        logListenerError(logger, error, head)
-      }
-    }
   }
 
   return {
@@ -428,10 +414,7 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
       assertOpen()
       if (db.readonly) throw new EskitError('READ_ONLY', 'the event log is opened read-only')
-      assertStreamId(streamId)
-      const encoded = encodeEvents(events)
-      const expected = options?.expectedVersion ?? 'any'
-      assertExpectedVersion(expected)
+      const { encoded, expected } = validateAppend(streamId, events, options)
       if (db.inTransaction) {
         // Inside the application's transaction the events would only be savepointed: listeners
         // would hear of events that a later rollback removes.
@@ -446,7 +429,7 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
       }
       // deleted or replaced during the commit: the events went to the old inode, not acknowledged
       assertFileKept()
-      notify(result.position)
+      listeners.notify(result.position)
       return result
     },
     async readAll(options: ReadAllOptions): Promise<StoredEvent[]> {
@@ -477,38 +460,17 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     },
     onAppend(listener: (head: number) => void): () => void {
       assertOpen()
-      if (typeof listener !== 'function') {
-        throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
-      }
-      // Wrapped so the same function can subscribe twice and each unsubscribe removes one.
-      const entry = (head: number): void => listener(head)
-      listeners.add(entry)
-      return () => {
-        listeners.delete(entry)
-      }
+      return listeners.add(listener)
     },
-    async close(): Promise<void> {
-      if (closed) return
-      closed = true
-      listeners.clear()
-      if (owned && db.open) {
+    close: () =>
+      life.close(() => {
+        listeners.clear()
+        if (!owned || !db.open) return
         try {
           db.close()
         } catch (error) {
           throw toEskitError(error, 'could not close the event log')
         }
-      }
-    },
-  }
-}
-
-function logListenerError(logger: Logger, error: unknown, head: number): void {
-  try {
-    logger.error('onAppend listener threw', {
-      error: error instanceof Error ? error.message : String(error),
-      head,
-    })
-  } catch {
-    // A logger that throws must not turn a committed append into a failure.
+      }),
   }
 }

@@ -1,4 +1,5 @@
-import { assertProjectionName, EskitError, toEskitError } from '@eskit/core'
+import { assertProjectionName, EskitError } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import type Database from 'better-sqlite3'
 
 /**

@@ -12,14 +12,9 @@ import type {
   StoreContext,
   StoreRequest,
 } from '@eskit/core'
-import {
-  assertProjectionName,
-  EskitError,
-  isEskitError,
-  silentLogger,
-  sqliteErrorCode,
-  toEskitError,
-} from '@eskit/core'
+import { assertProjectionName, EskitError, isEskitError, silentLogger } from '@eskit/core'
+import { assertProjectionShape, createLifecycle } from '@eskit/core/adapter'
+import { sqliteErrorCode, toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 import { openReader, tuneWriter } from './connection.js'
 import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
@@ -136,7 +131,6 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   /** The id of the event log the collector runs on (from `open`). */
   let logId: string | undefined
   let lock: OwnershipLock | null = null
-  let closed = false
   let tracker: RequestTracker | null = null
   /** What the collector published last: a request taken now is measured against it. */
   let published: readonly ProjectionStatus[] = []
@@ -145,27 +139,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   /** Names whose file reported corruption: quick-checked before they are trusted again. */
   const suspects = new Set<string>()
 
-  const assertOpen = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
-    if (lock === null)
-      throw new EskitError('INVALID_STATE', 'open the sqlite store first', { details: { dir } })
-  }
-
-  const assertProjection = (projection: Projection<Database.Database>): void => {
-    if (typeof projection !== 'object' || projection === null) {
-      throw new EskitError('INVALID_ARGUMENT', 'a projection must be an object')
-    }
-    assertProjectionName(projection.name)
-    if (typeof projection.setup !== 'function' || typeof projection.apply !== 'function') {
-      throw new EskitError(
-        'INVALID_ARGUMENT',
-        `projection ${projection.name} needs setup and apply functions`,
-        {
-          details: { name: projection.name },
-        },
-      )
-    }
-  }
+  const life = createLifecycle('the sqlite store', { details: { dir } })
+  const assertOpen = (): void => life.assertOpen()
+  const assertProjection = assertProjectionShape
 
   const liveOf = (name: string): Live => {
     let live = lives.get(name)
@@ -457,9 +433,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     dir,
 
     async open(context: StoreContext) {
-      if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
-      if (lock !== null)
-        throw new EskitError('INVALID_STATE', 'the sqlite store is already open', { details: { dir } })
+      life.assertCanOpen()
       logger = options.logger ?? context?.logger ?? silentLogger
       logId = typeof context?.logId === 'string' ? context.logId : undefined
       try {
@@ -476,6 +450,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         throw toEskitError(error, `could not prepare projection directory ${dir}`, { dir })
       }
       tracker = createRequestTracker(dir, logger)
+      life.open()
       logger.debug('sqlite store opened', { dir, logId: context?.logId })
     },
 
@@ -512,7 +487,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     reader(name) {
       assertProjectionName(name)
-      if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
+      life.assertNotClosed()
       const live = liveOf(name)
       if (live.reader?.open) return live.reader
       const file = projectionFilePath(dir, name)
@@ -550,7 +525,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     readFailed(name: string, error: unknown) {
       const corrupt = isEskitError(error, 'CORRUPT') || sqliteErrorCode(error) === 'CORRUPT'
       const slot = lives.get(name)?.slot
-      if (closed || !corrupt || !slot || slot.suspect) return
+      if (life.phase !== 'open' || !corrupt || !slot || slot.suspect) return
       // The writer may never touch the damaged page (it only upserts): the reader's word is
       // enough to have the file quick-checked and, if damaged, moved aside and rebuilt.
       logger.warn('a read of the projection found its file damaged; checking it', {
@@ -562,26 +537,25 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     publishStatus(status: readonly ProjectionStatus[]) {
-      if (closed || lock === null) return
+      if (life.phase !== 'open') return
       published = status
       writeStatusFile(dir, status)
       tracker?.observe(status)
     },
 
-    async close() {
-      if (closed) return
-      closed = true
-      for (const build of [...builds]) discardBuild(build)
-      for (const live of lives.values()) {
-        closeReader(live)
-        if (live.slot) await live.slot.close()
-      }
-      lives.clear()
-      tracker?.abandon('the owning process stopped before the rebuild completed')
-      lock?.release()
-      lock = null
-      logger.debug('sqlite store closed', { dir })
-    },
+    close: () =>
+      life.close(async () => {
+        for (const build of [...builds]) discardBuild(build)
+        for (const live of lives.values()) {
+          closeReader(live)
+          if (live.slot) await live.slot.close()
+        }
+        lives.clear()
+        tracker?.abandon('the owning process stopped before the rebuild completed')
+        lock?.release()
+        lock = null
+        logger.debug('sqlite store closed', { dir })
+      }),
   }
   return store
 }

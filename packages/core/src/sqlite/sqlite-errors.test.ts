@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { EskitError } from './eskit-error.js'
+import { EskitError } from '../eskit-error.js'
 import { sqliteErrorCode, toEskitError } from './sqlite-errors.js'
 
 const sqliteError = (code: string) => Object.assign(new Error(`sqlite said ${code}`), { code })
