@@ -33,6 +33,33 @@ const runtime = (name: string, extra: Partial<NonNullable<ProjectionReport['runt
 })
 
 describe('renderStatus', () => {
+  it('says when the owner cannot read its event log, since when and why', () => {
+    const logUnreachable = {
+      since: Date.parse('2026-11-24T07:59:50.000Z'),
+      error: 'could not read the event log: connect ECONNREFUSED 10.0.0.5:5432',
+      code: 'UNAVAILABLE',
+      attempts: 7,
+    }
+    const report: StatusReport = {
+      dir: '/data/projections',
+      owned: true,
+      owner: { pid: 4242, updatedAt: '2026-11-24T08:00:00.000Z' },
+      projections: [
+        projection('passes.pass_view', { runtime: runtime('passes.pass_view', { logUnreachable }) }),
+      ],
+      builds: [],
+      quarantined: [],
+    }
+    const text = renderStatus(report, plain, new Date('2026-11-24T08:00:02.500Z'))
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      '/data/projections',
+      'owned by a running process (pid 4242, status published 2.5s ago)',
+      'event log id: log-a',
+      'event log unreachable since 2026-11-24 07:59:50Z (12.5s, 7 attempts): UNAVAILABLE could not read the event log: connect ECONNREFUSED 10.0.0.5:5432; projections keep serving, reading resumes by itself',
+    ])
+    expect(text).toContain('passes.pass_view  1        live')
+  })
+
   it('shows the owner, live state, a version built beside, rebuild progress, errors and builds', () => {
     const report: StatusReport = {
       dir: '/data/projections',

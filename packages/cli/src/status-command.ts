@@ -189,6 +189,16 @@ export function renderStatus(report: StatusReport, c: Colors, now: Date = new Da
   } else {
     lines.push(`${c.dim('not owned')}: no process is running on it`)
   }
+  const unreachable = report.projections.find((p) => p.runtime?.logUnreachable !== undefined)?.runtime
+    ?.logUnreachable
+  if (unreachable !== undefined) {
+    // Behaviour 19: the owner cannot read its event log; its projections keep serving.
+    const downSeconds = Math.max(0, (now.getTime() - unreachable.since) / 1000).toFixed(1)
+    const code = unreachable.code === undefined ? '' : ` ${unreachable.code}`
+    lines.push(
+      `${c.red('event log unreachable')} since ${formatTimestamp(new Date(unreachable.since).toISOString())} (${downSeconds}s, ${unreachable.attempts} attempts):${code} ${unreachable.error}; projections keep serving, reading resumes by itself`,
+    )
+  }
   lines.push('')
   if (report.projections.length === 0) {
     lines.push('no projection files')

@@ -41,6 +41,14 @@ export interface ProjectionStatus {
     /** Why it rebuilds: `new projection`, `version changed from 1 to 2`, `requested`, … */
     reason?: string
   }
+  /**
+   * Present while the collector cannot read the event log (behaviour 19: a PostgreSQL log that is
+   * down or cut off): `since` (epoch ms of the collector's clock) the first failed read, the last
+   * `error` and its `code` (e.g. `UNAVAILABLE`), and the failed `attempts` so far. The projection
+   * keeps serving its data meanwhile; reading resumes by itself with backoff, and the field goes
+   * away at the first successful read.
+   */
+  logUnreachable?: { since: number; error: string; code?: string; attempts: number }
 }
 
 /**

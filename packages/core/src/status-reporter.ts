@@ -56,6 +56,15 @@ export function createStatusReporter(
     }
     const run = runOf(unit)
     if (run && unit.state !== 'stopped') status.rebuild = { ...rebuildProgress(unit), reason: run.reason }
+    const log = context.log
+    if (log.phase === 'unreachable' && unit.state !== 'stopped') {
+      status.logUnreachable = {
+        since: log.since,
+        error: log.error,
+        ...(log.code === undefined ? {} : { code: log.code }),
+        attempts: log.attempts,
+      }
+    }
     return status
   }
 
