@@ -49,6 +49,8 @@ export interface ProjectionStatus {
    * away at the first successful read.
    */
   logUnreachable?: { since: number; error: string; code?: string; attempts: number }
+  /** The last rebuild this collector completed: when it ended (ISO 8601) and how long it took. */
+  lastRebuild?: { at: string; durationMs: number }
 }
 
 /**
