@@ -68,7 +68,9 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
     const metadata: string[] = []
     for (const pending of group) {
       streams.push(pending.streamId)
-      expected.push(pending.expected === 'any' ? null : pending.expected === 'no-stream' ? 0 : pending.expected)
+      expected.push(
+        pending.expected === 'any' ? null : pending.expected === 'no-stream' ? 0 : pending.expected,
+      )
       // Already JSON: joined into one JSON array per append, never parsed or stringified again.
       types.push(JSON.stringify(pending.events.map((event) => event.type)))
       data.push(`[${pending.events.map((event) => event.data).join(',')}]`)
@@ -136,7 +138,12 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
   }
 
   const flush = async (): Promise<void> => {
-    while (queue.length > 0) await commit(take())
+    while (queue.length > 0) {
+      await commit(take())
+      // One turn of the event loop: the callers just answered append again before the next group
+      // closes, so N concurrent callers make groups of N rather than of 1 and N - 1.
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
     flushing = undefined
   }
 
