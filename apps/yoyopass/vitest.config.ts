@@ -7,5 +7,9 @@ export default defineProject({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // One PostgreSQL for the run (the cluster tests); each such test file creates its own database.
     globalSetup: [testPostgresSetup],
+    // the process-level tests (nodes, PostgreSQL, rebuilds) share the machine with the in-process
+    // ones: a loaded machine must not turn a slow test into a failed one
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 })
