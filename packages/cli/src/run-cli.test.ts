@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { eventually } from '@eskit/test-kit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eventually, tempDir } from '../test/helpers.js'
+import { tempDir } from '../test/helpers.js'
 import { startInProcessOwner } from '../test/in-process-owner.js'
 import { recordingIo } from '../test/recording-io.js'
 import { EXIT_CODES } from './exit-codes.js'
@@ -126,7 +127,7 @@ describe('runCli against a directory owned by a collector in this process', () =
         'stopped waiting; the rebuild of passes.pass_view goes on in the owning process',
       )
       await rebuilt
-      await eventually(() => (collector.status()[0]?.state === 'live' ? true : undefined))
+      await eventually(() => collector.status()[0]?.state === 'live', { what: 'live', timeoutMs: 20_000 })
       expect(collector.status()[0]).toMatchObject({ state: 'live', position: 2000 })
     } finally {
       await collector.stop()
