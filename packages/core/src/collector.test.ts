@@ -709,7 +709,9 @@ describe('failures', () => {
         what: 'the logged rejection',
         timeoutMs: 2000,
       })
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      // Node reports an unhandled rejection once the microtasks of its turn have run: after one
+      // macrotask turn it would have been reported (an event, not a time)
+      await new Promise((resolve) => setImmediate(resolve))
       expect(unhandled).toEqual([])
     } finally {
       process.off('unhandledRejection', onUnhandled)
