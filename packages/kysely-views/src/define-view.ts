@@ -12,6 +12,8 @@ import { BoundQuery } from './bound-query.js'
 import { compileOnlyDb } from './compile-only-db.js'
 import { type ConnectionState, connectionState, runQuery, statementFor } from './connection-state.js'
 import { QueryFailure } from './query-failure.js'
+import { recordedStep, recordingDb } from './query-recorder.js'
+import { compileRecorded } from './recorded-shape.js'
 import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 import { type ViewTransaction, viewTransaction } from './view-transaction.js'
@@ -190,7 +192,9 @@ export function defineView<Tables, Events extends NewEvent>(
   const steps = compileMigrations(name, migrations)
   const schema = Object.freeze(steps.map((step) => step.compiled.sql))
   const schemaFingerprint = fingerprint(steps)
-  const db = compileOnlyDb<Tables>()
+  // Handlers build on a recording db: a query's structure is built and compiled with Kysely once,
+  // then each event only binds its values (see recorded-shape.ts).
+  const db = recordingDb<Tables>()
 
   const applyBatch = (state: ConnectionState, events: readonly StoredEvent[]): void => {
     const tx = viewTransaction(state)
@@ -313,6 +317,7 @@ function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[
 
 function executeOne(state: ConnectionState, item: unknown): void {
   if (item instanceof BoundQuery) runBound(state, item)
+  else if (recordedStep(item) !== undefined) runRecorded(state, item)
   else if (isViewQuery(item)) runQuery(state, item)
   else if (typeof (item as { then?: unknown } | null)?.then === 'function') {
     // The promise (e.g. from execute() on the build-only Kysely) rejects too; that rejection is
@@ -337,6 +342,25 @@ function runBound(state: ConnectionState, query: BoundQuery<unknown>): void {
     else statement.run(query.values)
   } catch (error) {
     throw new QueryFailure(definition.sql, error)
+  }
+}
+
+function runRecorded(state: ConnectionState, item: unknown): void {
+  const recorded = compileRecorded(recordedStep(item) as NonNullable<ReturnType<typeof recordedStep>>)
+  if ('built' in recorded) {
+    // Not a query after all (e.g. `.execute()`'s promise): reported as that value is.
+    executeOne(state, recorded.built)
+    return
+  }
+  const { sql, parameters } = recorded.compiled
+  const statement = statementFor(state, sql)
+  const values = new Array<unknown>(parameters.length)
+  for (let i = 0; i < parameters.length; i++) values[i] = toSqliteValue(parameters[i])
+  try {
+    if (statement.reader) statement.all(values)
+    else statement.run(values)
+  } catch (error) {
+    throw new QueryFailure(sql, error)
   }
 }
 
