@@ -1,0 +1,471 @@
+import { type RootOperationNode, SqliteQueryCompiler } from 'kysely'
+import { compileOnlyDb } from './compile-only-db.ts'
+import { materialize, RecordedCallback, recordedStep, replay, type Step } from './query-recorder.ts'
+import { readShape, type ShapedQuery } from './query-shape.ts'
+import { compileViewQuery, isViewQuery } from './view-query.ts'
+
+// A recorded query (see query-recorder.ts) is read as a sequence of small integers: its
+// skeleton (property names, argument counts and types, object keys, array lengths, callbacks),
+// with every string, number, bigint and object argument taken out as an "occurrence".
+//
+// The first recording of a skeleton is built with Kysely to learn which occurrences are
+// parameter values (replaced one at a time by a marker of the same type, the node tree keeps its
+// structure and holds the marker as a parameter) and which are structure (table and column
+// names, operators, raw SQL: replacing them changes the tree or fails). A skeleton's entry keeps
+// that classification; under it, one shape per distinct set of structural occurrences holds the
+// compiled SQL and which occurrence binds to each `?`. Every learned shape is checked against
+// the query's own compile (same SQL, same parameters) before it is used.
+const DB = 1
+const ROOT = 2
+const GET = 3
+const CALL = 4
+const REC = 5
+const CALLBACK = 6
+const SKIPPED = 7
+const STRING = 8
+const NUMBER = 9
+const BIGINT = 10
+const TRUE = 11
+const FALSE = 12
+const NULL = 13
+const UNDEFINED = 14
+const ARRAY = 15
+const OBJECT = 16
+const END = 17
+const OPAQUE = 18
+const FIRST_INTERNED = 32
+
+/** What an occurrence turned out to be. */
+const STRUCTURE = 0
+const VALUE = 1
+/** Inside an object or array that is one parameter value (a JSON column's payload). */
+const INSIDE_VALUE = 2
+/** A plain object or array whose keys and items are read on their own (a row in `values`). */
+const CONTAINER = 3
+
+const MAX_SKELETONS = 1000
+const MAX_SHAPES_PER_SKELETON = 100
+const MAX_INTERNED = 100_000
+
+interface Reading {
+  readonly tokens: number[]
+  readonly values: unknown[]
+  /** Only while learning: where each occurrence sits, and where its contents end. */
+  readonly places: { container: object; key: string | number }[] | undefined
+  readonly ends: number[] | undefined
+  readonly stamp: number
+  nextRoot: number
+}
+
+interface Shape {
+  readonly sql: string
+  /** Per `?`: the occurrence index, or -1 - i for constants[i]. */
+  readonly slots: Int32Array
+  readonly constants: readonly unknown[]
+}
+
+interface ShapeEntry {
+  readonly tokens: Int32Array
+  /** Undefined: this set of structural occurrences does not compile through the cache. */
+  readonly shape: Shape | undefined
+}
+
+interface SkeletonEntry {
+  readonly tokens: Int32Array
+  /** Undefined: the skeleton cannot be cached (learned once, then always built). */
+  readonly kinds: Int8Array | undefined
+  readonly shapes: Map<number, ShapeEntry[]>
+  shapeCount: number
+}
+
+const interned = new Map<unknown, number>()
+const skeletons = new Map<number, SkeletonEntry[]>()
+let skeletonCount = 0
+let stamps = 0
+const compiler = new SqliteQueryCompiler()
+
+/** What compiling a recording gives: SQL and parameters, or the real object it built. */
+export type RecordedResult = { readonly compiled: ShapedQuery } | { readonly built: unknown }
+
+/**
+ * Compiles the query a recording stands for. A structure seen before costs a read of the
+ * recording and two lookups; a new one is built with Kysely (and learned when it can be). A
+ * recording that does not build a query (e.g. `.execute()`, a promise) comes back `built`, for
+ * the caller to report as it reports any other result.
+ */
+export function compileRecorded(step: Step): RecordedResult {
+  // Starting over only here, before anything is read: ids interned for this query stay valid.
+  if (skeletonCount >= MAX_SKELETONS || interned.size >= MAX_INTERNED) clearRecordedShapes()
+  const reading = read(step, false)
+  if (reading === undefined) return built(materialize(step))
+  const hash = hashOf(reading.tokens)
+  let skeleton = find(skeletons.get(hash), reading.tokens)
+  if (skeleton === undefined) {
+    const learned = learn(step)
+    if ('built' in learned) return learned
+    skeleton = storeSkeleton(hash, reading.tokens, learned.kinds)
+    if (learned.kinds === undefined) return built(learned.query)
+    storeShape(skeleton, structuralTokens(reading.values, learned.kinds), learned.shape)
+    return built(learned.query)
+  }
+  const { kinds } = skeleton
+  if (kinds === undefined) return built(materialize(step))
+  const structural = structuralTokens(reading.values, kinds)
+  let entry = find(skeleton.shapes.get(hashOf(structural)), structural)
+  if (entry === undefined) {
+    const learned = learn(step)
+    if ('built' in learned) return learned
+    const same =
+      learned.kinds !== undefined &&
+      learned.kinds.length === kinds.length &&
+      learned.kinds.every((kind, i) => kind === kinds[i])
+    // A classification that differs from the skeleton's would make its lookups ambiguous.
+    entry = storeShape(skeleton, structural, same ? learned.shape : undefined)
+    return built(learned.query)
+  }
+  const { shape } = entry
+  if (shape === undefined) return built(materialize(step))
+  return { compiled: bind(shape, reading.values) }
+}
+
+/** The number of skeletons cached (for tests). */
+export function cachedSkeletonCount(): number {
+  return skeletonCount
+}
+
+/** Empties the cache (for tests). */
+export function clearRecordedShapes(): void {
+  skeletons.clear()
+  interned.clear()
+  skeletonCount = 0
+}
+
+function built(value: unknown): RecordedResult {
+  return { built: value }
+}
+
+function bind(shape: Shape, values: readonly unknown[]): ShapedQuery {
+  const { slots, constants } = shape
+  const parameters = new Array<unknown>(slots.length)
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i] as number
+    parameters[i] = slot >= 0 ? values[slot] : constants[-1 - slot]
+  }
+  return { sql: shape.sql, parameters }
+}
+
+function structuralTokens(values: readonly unknown[], kinds: Int8Array): number[] {
+  const tokens: number[] = []
+  for (let i = 0; i < kinds.length; i++) if (kinds[i] === STRUCTURE) tokens.push(intern(values[i]))
+  return tokens
+}
+
+function intern(value: unknown): number {
+  let id = interned.get(value)
+  if (id === undefined) {
+    id = interned.size + FIRST_INTERNED
+    interned.set(value, id)
+  }
+  return id
+}
+
+function hashOf(tokens: readonly number[] | Int32Array): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < tokens.length; i++) hash = Math.imul(hash ^ (tokens[i] as number), 0x01000193)
+  return hash
+}
+
+function find<E extends { readonly tokens: Int32Array }>(
+  bucket: readonly E[] | undefined,
+  tokens: readonly number[],
+): E | undefined {
+  if (bucket === undefined) return undefined
+  search: for (const entry of bucket) {
+    const known = entry.tokens
+    if (known.length !== tokens.length) continue
+    for (let i = 0; i < known.length; i++) if (known[i] !== tokens[i]) continue search
+    return entry
+  }
+  return undefined
+}
+
+function storeSkeleton(hash: number, tokens: readonly number[], kinds: Int8Array | undefined): SkeletonEntry {
+  const entry: SkeletonEntry = { tokens: Int32Array.from(tokens), kinds, shapes: new Map(), shapeCount: 0 }
+  const bucket = skeletons.get(hash)
+  if (bucket === undefined) skeletons.set(hash, [entry])
+  else bucket.push(entry)
+  skeletonCount++
+  return entry
+}
+
+function storeShape(
+  skeleton: SkeletonEntry,
+  tokens: readonly number[],
+  shape: Shape | undefined,
+): ShapeEntry {
+  if (skeleton.shapeCount >= MAX_SHAPES_PER_SKELETON) {
+    skeleton.shapes.clear()
+    skeleton.shapeCount = 0
+  }
+  const entry: ShapeEntry = { tokens: Int32Array.from(tokens), shape }
+  const hash = hashOf(tokens)
+  const bucket = skeleton.shapes.get(hash)
+  if (bucket === undefined) skeleton.shapes.set(hash, [entry])
+  else bucket.push(entry)
+  skeleton.shapeCount++
+  return entry
+}
+
+// ---- reading a recording ----
+
+function read(step: Step, learning: boolean): Reading | undefined {
+  const reading: Reading = {
+    tokens: [],
+    values: [],
+    places: learning ? [] : undefined,
+    ends: learning ? [] : undefined,
+    stamp: ++stamps,
+    nextRoot: 0,
+  }
+  return readStep(step, reading) ? reading : undefined
+}
+
+function readStep(step: Step, reading: Reading): boolean {
+  const { tokens } = reading
+  switch (step.type) {
+    case 'root':
+      if (step.isDb) {
+        tokens.push(DB)
+        return true
+      }
+      // A callback's argument used outside that callback (or before it): not a tree.
+      if (step.stamp !== reading.stamp) return false
+      tokens.push(ROOT, step.number)
+      return true
+    case 'get':
+      if (!readStep(step.parent, reading)) return false
+      tokens.push(GET, intern(step.name))
+      return true
+    case 'call': {
+      if (!readStep(step.parent, reading)) return false
+      const { args } = step
+      tokens.push(CALL, args.length)
+      for (let i = 0; i < args.length; i++) if (!readValue(args, i, args[i], reading)) return false
+      return true
+    }
+  }
+}
+
+function occurrence(container: object, key: string | number, value: unknown, reading: Reading): number {
+  const index = reading.values.length
+  reading.values.push(value)
+  reading.places?.push({ container, key })
+  reading.ends?.push(index + 1)
+  return index
+}
+
+function readValue(container: object, key: string | number, value: unknown, reading: Reading): boolean {
+  const { tokens } = reading
+  switch (typeof value) {
+    case 'string':
+      occurrence(container, key, value, reading)
+      tokens.push(STRING)
+      return true
+    case 'number':
+      occurrence(container, key, value, reading)
+      tokens.push(NUMBER)
+      return true
+    case 'bigint':
+      occurrence(container, key, value, reading)
+      tokens.push(BIGINT)
+      return true
+    case 'boolean':
+      tokens.push(value ? TRUE : FALSE)
+      return true
+    case 'undefined':
+      tokens.push(UNDEFINED)
+      return true
+    case 'function': {
+      const step = recordedStep(value)
+      if (step === undefined) return false // a value factory inside an object: Kysely calls it
+      tokens.push(REC)
+      return readStep(step, reading)
+    }
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (value === null) {
+    tokens.push(NULL)
+    return true
+  }
+  const step = recordedStep(value)
+  if (step !== undefined) {
+    tokens.push(REC)
+    return readStep(step, reading)
+  }
+  if (value instanceof RecordedCallback) {
+    if (!value.ran) {
+      tokens.push(SKIPPED)
+      return true
+    }
+    value.root.stamp = reading.stamp
+    value.root.number = reading.nextRoot++
+    tokens.push(CALLBACK)
+    return readValue(value, 'result', value.result, reading)
+  }
+  if (Array.isArray(value)) {
+    const index = occurrence(container, key, value, reading)
+    tokens.push(ARRAY, value.length)
+    for (let i = 0; i < value.length; i++) if (!readValue(value, i, value[i], reading)) return false
+    if (reading.ends !== undefined) reading.ends[index] = reading.values.length
+    return true
+  }
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype === Object.prototype || prototype === null) {
+    const index = occurrence(container, key, value, reading)
+    tokens.push(OBJECT)
+    const object = value as Record<string, unknown>
+    for (const name in object) {
+      tokens.push(intern(name))
+      if (!readValue(object, name, object[name], reading)) return false
+    }
+    tokens.push(END)
+    if (reading.ends !== undefined) reading.ends[index] = reading.values.length
+    return true
+  }
+  // A real Kysely expression (a `sql` template, an expression built elsewhere): its own tree
+  // is not read here, so the recording is built each time.
+  if (typeof (value as { toOperationNode?: unknown }).toOperationNode === 'function') return false
+  // A Date, a Buffer, a class instance: a parameter value if Kysely keeps it as one (learned).
+  occurrence(container, key, value, reading)
+  tokens.push(OPAQUE, intern(prototype))
+  return true
+}
+
+// ---- learning a skeleton's classification and a shape ----
+
+type Learned =
+  | { readonly built: unknown }
+  | { readonly query: unknown; readonly kinds: Int8Array; readonly shape: Shape | undefined }
+  | { readonly query: unknown; readonly kinds: undefined; readonly shape: undefined }
+
+export let learnCount = 0
+function learn(step: Step): Learned {
+  learnCount++
+  const db = compileOnlyDb()
+  const query = replay(step, db)
+  const toNode = (query as { toOperationNode?: unknown } | null)?.toOperationNode
+  if (!isViewQuery(query) || typeof toNode !== 'function') return { built: query }
+  const uncacheable = { query, kinds: undefined, shape: undefined } as const
+  const reading = read(step, true)
+  const base = readShape(toNode.call(query))
+  if (reading === undefined || base === undefined) return uncacheable
+  const places = reading.places ?? []
+  const ends = reading.ends ?? []
+  const { values } = reading
+  const kinds = new Int8Array(values.length)
+  const markers = values.map(markerFor)
+
+  const rebuilt = (swap: ReadonlySet<number>) => {
+    const at = new Map<object, Map<string | number, number>>()
+    for (const index of swap) {
+      const place = places[index] as { container: object; key: string | number }
+      let keys = at.get(place.container)
+      if (keys === undefined) {
+        keys = new Map()
+        at.set(place.container, keys)
+      }
+      keys.set(place.key, index)
+    }
+    return replay(step, db, (container, key, value) => {
+      const index = at.get(container)?.get(key)
+      return index === undefined ? value : markers[index]
+    }) as { toOperationNode(): RootOperationNode }
+  }
+  const sameStructure = (tokens: readonly number[]) =>
+    tokens.length === base.tokens.length && tokens.every((token, i) => token === base.tokens[i])
+
+  for (let i = 0; i < values.length; i++) {
+    if (kinds[i] === INSIDE_VALUE) continue
+    const value = values[i]
+    if (typeof value === 'object' && value !== null) {
+      if (base.values.includes(value)) {
+        kinds[i] = VALUE
+        for (let j = i + 1; j < (ends[i] as number); j++) kinds[j] = INSIDE_VALUE
+        continue
+      }
+      const prototype = Object.getPrototypeOf(value)
+      if (Array.isArray(value) || prototype === Object.prototype || prototype === null) {
+        kinds[i] = CONTAINER
+        continue
+      }
+      return uncacheable // a class instance Kysely did not keep as a value
+    }
+    try {
+      const swapped = readShape(rebuilt(new Set([i])).toOperationNode())
+      kinds[i] =
+        swapped !== undefined && sameStructure(swapped.tokens) && swapped.values.includes(markers[i])
+          ? VALUE
+          : STRUCTURE
+    } catch {
+      kinds[i] = STRUCTURE // the marker broke the query: its content matters to Kysely
+    }
+  }
+
+  const valueIndexes = new Set<number>()
+  for (let i = 0; i < kinds.length; i++) if (kinds[i] === VALUE) valueIndexes.add(i)
+  let marked: RootOperationNode
+  try {
+    marked = rebuilt(valueIndexes).toOperationNode()
+  } catch {
+    return { query, kinds, shape: undefined }
+  }
+  const markedShape = readShape(marked)
+  if (markedShape === undefined || !sameStructure(markedShape.tokens))
+    return { query, kinds, shape: undefined }
+  const compiled = compiler.compileQuery(marked, { queryId: 'eskit-recorded' })
+  const own = compileViewQuery(query as Parameters<typeof compileViewQuery>[0])
+  if (compiled.sql !== own.sql || compiled.parameters.length !== own.parameters.length) {
+    return { query, kinds, shape: undefined }
+  }
+  const markerIndex = new Map<unknown, number>()
+  for (const index of valueIndexes) markerIndex.set(markers[index], index)
+  const slots = new Int32Array(compiled.parameters.length)
+  const constants: unknown[] = []
+  compiled.parameters.forEach((parameter, i) => {
+    const index = markerIndex.get(parameter)
+    if (index !== undefined) slots[i] = index
+    else {
+      slots[i] = -1 - constants.length
+      constants.push(parameter)
+    }
+  })
+  const shape: Shape = { sql: compiled.sql, slots, constants }
+  // The shape must give this very query's parameters, or it is not used.
+  const check = bind(shape, values).parameters
+  if (!check.every((parameter, i) => Object.is(parameter, own.parameters[i]))) {
+    return { query, kinds, shape: undefined }
+  }
+  return { query, kinds, shape }
+}
+
+let markerCount = 0
+
+// A marker of the same type as the value, unlike any value an application holds.
+function markerFor(value: unknown): unknown {
+  const n = ++markerCount
+  switch (typeof value) {
+    case 'string':
+      return `\u0000eskit-parameter-${n}\u0000`
+    case 'number':
+      return -987_654_321.5 - n
+    case 'bigint':
+      return -(10n ** 30n) - BigInt(n)
+    default:
+      if (Array.isArray(value)) return []
+      if (typeof value === 'object' && value !== null) return Object.create(Object.getPrototypeOf(value))
+      return value
+  }
+}
