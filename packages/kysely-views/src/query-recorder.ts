@@ -155,7 +155,8 @@ export function materialize(step: Step): unknown {
 const applyHandler = (target: { [STEP]: Step }, _this: unknown, args: unknown[]): unknown => {
   const step = target[STEP]
   const conditional = step.type === 'get' && step.name === '$if'
-  const recordedArgs = new Array<unknown>(args.length)
+  // The engine hands the trap a fresh array: it becomes the recorded arguments.
+  const recordedArgs = args
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]
     if (typeof arg === 'function' && recordedStep(arg) === undefined) {

@@ -48,12 +48,15 @@ const MAX_SHAPES_PER_SKELETON = 100
 const MAX_INTERNED = 100_000
 
 interface Reading {
-  readonly tokens: number[]
+  /** tokens[0 .. size) and values[0 .. count): the arrays are reused and only grow. */
+  tokens: Int32Array
+  size: number
   readonly values: unknown[]
+  count: number
   /** Only while learning: where each occurrence sits, and where its contents end. */
   readonly places: { container: object; key: string | number }[] | undefined
   readonly ends: number[] | undefined
-  readonly stamp: number
+  stamp: number
   nextRoot: number
 }
 
@@ -66,6 +69,8 @@ interface Shape {
 
 interface ShapeEntry {
   readonly tokens: Int32Array
+  /** The structural occurrences themselves: a query with the very same ones needs no interning. */
+  readonly structure: readonly unknown[]
   /** Undefined: this set of structural occurrences does not compile through the cache. */
   readonly shape: Shape | undefined
 }
@@ -76,6 +81,8 @@ interface SkeletonEntry {
   readonly kinds: Int8Array | undefined
   readonly shapes: Map<number, ShapeEntry[]>
   shapeCount: number
+  /** The entry the last query of this skeleton used. */
+  last: ShapeEntry | undefined
 }
 
 const interned = new Map<unknown, number>()
@@ -98,21 +105,28 @@ export function compileRecorded(step: Step): RecordedResult {
   if (skeletonCount >= MAX_SKELETONS || interned.size >= MAX_INTERNED) clearRecordedShapes()
   const reading = read(step, false)
   if (reading === undefined) return built(materialize(step))
-  const hash = hashOf(reading.tokens)
-  let skeleton = find(skeletons.get(hash), reading.tokens)
+  const hash = hashOf(reading.tokens, reading.size)
+  let skeleton = find(skeletons.get(hash), reading.tokens, reading.size)
   if (skeleton === undefined) {
+    const tokens = tokensOf(reading)
+    const values = valuesOf(reading)
     const learned = learn(step)
     if ('built' in learned) return learned
-    skeleton = storeSkeleton(hash, reading.tokens, learned.kinds)
+    skeleton = storeSkeleton(hash, tokens, learned.kinds)
     if (learned.kinds === undefined) return built(learned.query)
-    storeShape(skeleton, structuralTokens(reading.values, learned.kinds), learned.shape)
+    storeShape(skeleton, values, learned.kinds, learned.shape)
     return built(learned.query)
   }
   const { kinds } = skeleton
   if (kinds === undefined) return built(materialize(step))
-  const structural = structuralTokens(reading.values, kinds)
-  let entry = find(skeleton.shapes.get(hashOf(structural)), structural)
+  let entry = skeleton.last
+  if (entry === undefined || !sameStructure(entry.structure, reading.values, kinds)) {
+    const structural = structuralTokens(reading.values, kinds)
+    entry = find(skeleton.shapes.get(hashOf(structural, structural.length)), structural, structural.length)
+    if (entry !== undefined) skeleton.last = entry
+  }
   if (entry === undefined) {
+    const values = valuesOf(reading)
     const learned = learn(step)
     if ('built' in learned) return learned
     const same =
@@ -120,7 +134,7 @@ export function compileRecorded(step: Step): RecordedResult {
       learned.kinds.length === kinds.length &&
       learned.kinds.every((kind, i) => kind === kinds[i])
     // A classification that differs from the skeleton's would make its lookups ambiguous.
-    entry = storeShape(skeleton, structural, same ? learned.shape : undefined)
+    storeShape(skeleton, values, kinds, same ? learned.shape : undefined)
     return built(learned.query)
   }
   const { shape } = entry
@@ -154,6 +168,14 @@ function bind(shape: Shape, values: readonly unknown[]): ShapedQuery {
   return { sql: shape.sql, parameters }
 }
 
+function sameStructure(structure: readonly unknown[], values: readonly unknown[], kinds: Int8Array): boolean {
+  let k = 0
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] === STRUCTURE && structure[k++] !== values[i]) return false
+  }
+  return true
+}
+
 function structuralTokens(values: readonly unknown[], kinds: Int8Array): number[] {
   const tokens: number[] = []
   for (let i = 0; i < kinds.length; i++) if (kinds[i] === STRUCTURE) tokens.push(intern(values[i]))
@@ -169,28 +191,35 @@ function intern(value: unknown): number {
   return id
 }
 
-function hashOf(tokens: readonly number[] | Int32Array): number {
+function hashOf(tokens: readonly number[] | Int32Array, size: number): number {
   let hash = 0x811c9dc5
-  for (let i = 0; i < tokens.length; i++) hash = Math.imul(hash ^ (tokens[i] as number), 0x01000193)
+  for (let i = 0; i < size; i++) hash = Math.imul(hash ^ (tokens[i] as number), 0x01000193)
   return hash
 }
 
 function find<E extends { readonly tokens: Int32Array }>(
   bucket: readonly E[] | undefined,
-  tokens: readonly number[],
+  tokens: readonly number[] | Int32Array,
+  size: number,
 ): E | undefined {
   if (bucket === undefined) return undefined
   search: for (const entry of bucket) {
     const known = entry.tokens
-    if (known.length !== tokens.length) continue
+    if (known.length !== size) continue
     for (let i = 0; i < known.length; i++) if (known[i] !== tokens[i]) continue search
     return entry
   }
   return undefined
 }
 
-function storeSkeleton(hash: number, tokens: readonly number[], kinds: Int8Array | undefined): SkeletonEntry {
-  const entry: SkeletonEntry = { tokens: Int32Array.from(tokens), kinds, shapes: new Map(), shapeCount: 0 }
+function storeSkeleton(hash: number, tokens: Int32Array, kinds: Int8Array | undefined): SkeletonEntry {
+  const entry: SkeletonEntry = {
+    tokens,
+    kinds,
+    shapes: new Map(),
+    shapeCount: 0,
+    last: undefined,
+  }
   const bucket = skeletons.get(hash)
   if (bucket === undefined) skeletons.set(hash, [entry])
   else bucket.push(entry)
@@ -200,34 +229,83 @@ function storeSkeleton(hash: number, tokens: readonly number[], kinds: Int8Array
 
 function storeShape(
   skeleton: SkeletonEntry,
-  tokens: readonly number[],
+  values: readonly unknown[],
+  kinds: Int8Array,
   shape: Shape | undefined,
-): ShapeEntry {
+): void {
   if (skeleton.shapeCount >= MAX_SHAPES_PER_SKELETON) {
     skeleton.shapes.clear()
     skeleton.shapeCount = 0
+    skeleton.last = undefined
   }
-  const entry: ShapeEntry = { tokens: Int32Array.from(tokens), shape }
-  const hash = hashOf(tokens)
+  const tokens = structuralTokens(values, kinds)
+  const structure = values.filter((_, i) => kinds[i] === STRUCTURE)
+  const entry: ShapeEntry = { tokens: Int32Array.from(tokens), structure, shape }
+  const hash = hashOf(tokens, tokens.length)
   const bucket = skeleton.shapes.get(hash)
   if (bucket === undefined) skeleton.shapes.set(hash, [entry])
   else bucket.push(entry)
   skeleton.shapeCount++
-  return entry
+  skeleton.last = entry
 }
 
 // ---- reading a recording ----
 
+// The hit path reads into these arrays, again and again (compileRecorded is not re-entered
+// while it uses them: learning reads into arrays of its own).
+const hitReading: Reading = {
+  tokens: new Int32Array(256),
+  size: 0,
+  values: [],
+  count: 0,
+  places: undefined,
+  ends: undefined,
+  stamp: 0,
+  nextRoot: 0,
+}
+
 function read(step: Step, learning: boolean): Reading | undefined {
-  const reading: Reading = {
-    tokens: [],
-    values: [],
-    places: learning ? [] : undefined,
-    ends: learning ? [] : undefined,
-    stamp: ++stamps,
-    nextRoot: 0,
+  let reading: Reading
+  if (learning) {
+    reading = {
+      tokens: new Int32Array(256),
+      size: 0,
+      values: [],
+      count: 0,
+      places: [],
+      ends: [],
+      stamp: ++stamps,
+      nextRoot: 0,
+    }
+  } else {
+    reading = hitReading
+    reading.size = 0
+    reading.count = 0
+    reading.stamp = ++stamps
+    reading.nextRoot = 0
   }
   return readStep(step, reading) ? reading : undefined
+}
+
+function tok(reading: Reading, first: number, second?: number): void {
+  const needed = reading.size + (second === undefined ? 1 : 2)
+  if (needed > reading.tokens.length) {
+    const grown = new Int32Array(reading.tokens.length * 2)
+    grown.set(reading.tokens)
+    reading.tokens = grown
+  }
+  reading.tokens[reading.size++] = first
+  if (second !== undefined) reading.tokens[reading.size++] = second
+}
+
+/** The tokens read, as their own array (to keep in the cache). */
+function tokensOf(reading: Reading): Int32Array {
+  return reading.tokens.slice(0, reading.size)
+}
+
+/** The values read, as their own array. */
+function valuesOf(reading: Reading): unknown[] {
+  return reading.values.slice(0, reading.count)
 }
 
 function readStep(step: Step, reading: Reading): boolean {
@@ -235,21 +313,21 @@ function readStep(step: Step, reading: Reading): boolean {
   switch (step.type) {
     case 'root':
       if (step.isDb) {
-        tokens.push(DB)
+        tok(reading, DB)
         return true
       }
       // A callback's argument used outside that callback (or before it): not a tree.
       if (step.stamp !== reading.stamp) return false
-      tokens.push(ROOT, step.number)
+      tok(reading, ROOT, step.number)
       return true
     case 'get':
       if (!readStep(step.parent, reading)) return false
-      tokens.push(GET, intern(step.name))
+      tok(reading, GET, intern(step.name))
       return true
     case 'call': {
       if (!readStep(step.parent, reading)) return false
       const { args } = step
-      tokens.push(CALL, args.length)
+      tok(reading, CALL, args.length)
       for (let i = 0; i < args.length; i++) if (!readValue(args, i, args[i], reading)) return false
       return true
     }
@@ -257,8 +335,8 @@ function readStep(step: Step, reading: Reading): boolean {
 }
 
 function occurrence(container: object, key: string | number, value: unknown, reading: Reading): number {
-  const index = reading.values.length
-  reading.values.push(value)
+  const index = reading.count++
+  reading.values[index] = value
   reading.places?.push({ container, key })
   reading.ends?.push(index + 1)
   return index
@@ -269,26 +347,26 @@ function readValue(container: object, key: string | number, value: unknown, read
   switch (typeof value) {
     case 'string':
       occurrence(container, key, value, reading)
-      tokens.push(STRING)
+      tok(reading, STRING)
       return true
     case 'number':
       occurrence(container, key, value, reading)
-      tokens.push(NUMBER)
+      tok(reading, NUMBER)
       return true
     case 'bigint':
       occurrence(container, key, value, reading)
-      tokens.push(BIGINT)
+      tok(reading, BIGINT)
       return true
     case 'boolean':
-      tokens.push(value ? TRUE : FALSE)
+      tok(reading, value ? TRUE : FALSE)
       return true
     case 'undefined':
-      tokens.push(UNDEFINED)
+      tok(reading, UNDEFINED)
       return true
     case 'function': {
       const step = recordedStep(value)
       if (step === undefined) return false // a value factory inside an object: Kysely calls it
-      tokens.push(REC)
+      tok(reading, REC)
       return readStep(step, reading)
     }
     case 'object':
@@ -297,42 +375,42 @@ function readValue(container: object, key: string | number, value: unknown, read
       return false
   }
   if (value === null) {
-    tokens.push(NULL)
+    tok(reading, NULL)
     return true
   }
   const step = recordedStep(value)
   if (step !== undefined) {
-    tokens.push(REC)
+    tok(reading, REC)
     return readStep(step, reading)
   }
   if (value instanceof RecordedCallback) {
     if (!value.ran) {
-      tokens.push(SKIPPED)
+      tok(reading, SKIPPED)
       return true
     }
     value.root.stamp = reading.stamp
     value.root.number = reading.nextRoot++
-    tokens.push(CALLBACK)
+    tok(reading, CALLBACK)
     return readValue(value, 'result', value.result, reading)
   }
   if (Array.isArray(value)) {
     const index = occurrence(container, key, value, reading)
-    tokens.push(ARRAY, value.length)
+    tok(reading, ARRAY, value.length)
     for (let i = 0; i < value.length; i++) if (!readValue(value, i, value[i], reading)) return false
-    if (reading.ends !== undefined) reading.ends[index] = reading.values.length
+    if (reading.ends !== undefined) reading.ends[index] = reading.count
     return true
   }
   const prototype = Object.getPrototypeOf(value)
   if (prototype === Object.prototype || prototype === null) {
     const index = occurrence(container, key, value, reading)
-    tokens.push(OBJECT)
+    tok(reading, OBJECT)
     const object = value as Record<string, unknown>
     for (const name in object) {
-      tokens.push(intern(name))
+      tok(reading, intern(name))
       if (!readValue(object, name, object[name], reading)) return false
     }
-    tokens.push(END)
-    if (reading.ends !== undefined) reading.ends[index] = reading.values.length
+    tok(reading, END)
+    if (reading.ends !== undefined) reading.ends[index] = reading.count
     return true
   }
   // A real Kysely expression (a `sql` template, an expression built elsewhere): its own tree
@@ -340,7 +418,7 @@ function readValue(container: object, key: string | number, value: unknown, read
   if (typeof (value as { toOperationNode?: unknown }).toOperationNode === 'function') return false
   // A Date, a Buffer, a class instance: a parameter value if Kysely keeps it as one (learned).
   occurrence(container, key, value, reading)
-  tokens.push(OPAQUE, intern(prototype))
+  tok(reading, OPAQUE, intern(prototype))
   return true
 }
 
