@@ -309,7 +309,6 @@ function valuesOf(reading: Reading): unknown[] {
 }
 
 function readStep(step: Step, reading: Reading): boolean {
-  const { tokens } = reading
   switch (step.type) {
     case 'root':
       if (step.isDb) {
@@ -343,7 +342,6 @@ function occurrence(container: object, key: string | number, value: unknown, rea
 }
 
 function readValue(container: object, key: string | number, value: unknown, reading: Reading): boolean {
-  const { tokens } = reading
   switch (typeof value) {
     case 'string':
       occurrence(container, key, value, reading)
