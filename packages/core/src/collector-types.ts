@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js'
 import type { EventStore } from './event-store.js'
 import type { Logger } from './logger.js'
 import type { Projection } from './projection.js'
@@ -72,6 +73,11 @@ export interface CollectorConfig {
   retry?: RetryOptions
   /** Slow poll for appends made by other processes and for store requests. Default 500 ms. */
   pollIntervalMs?: number
+  /**
+   * Time and timers for backoff, polling, `waitFor` timeouts and progress throttling. Default
+   * {@link systemClock}; a test injects its own to drive them deterministically.
+   */
+  clock?: Clock
 }
 
 /**

@@ -369,22 +369,6 @@ describe('failures', () => {
     expect(logger.has('info', 'projection recovered')).toBe(true)
   })
 
-  it('a retry delay longer than a timer can hold waits instead of retrying at once', async () => {
-    const { collector, events } = make({
-      onError: 'retry',
-      retry: { initialDelayMs: 3_000_000_000, maxDelayMs: Number.POSITIVE_INFINITY },
-    })
-    const control: Control = { applied: [], throwOn: () => new Error('poison') }
-    collector.add(rowsProjection('bad', { control }))
-    await appendMany(events, 1)
-    await collector.start()
-    await eventually(() => statusOf(collector, 'bad')?.state === 'failed', 'the first failure')
-    // other timers get many turns meanwhile; the failed projection is not retried
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(statusOf(collector, 'bad')?.error?.attempts).toBe(1)
-    expect(control.applied).toEqual([1])
-  })
-
   it("'skip': parks each failing event in order and carries on", async () => {
     const { collector, events } = make({ onError: 'skip' })
     const control: Control = {

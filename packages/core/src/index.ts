@@ -1,4 +1,5 @@
 export { assertBatchCommit } from './batch-commit.js'
+export { type Clock, systemClock, type TimerHandle } from './clock.js'
 export { createCollector } from './collector.js'
 export type {
   Collector,
