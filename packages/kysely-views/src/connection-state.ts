@@ -1,11 +1,10 @@
 import { BoundQuery } from './bound-query.js'
 import { QueryFailure } from './query-failure.js'
 import { recordedStep } from './query-recorder.js'
-import { compileByShape, type ShapedQuery } from './query-shape.js'
-import { compileRecorded } from './recorded-shape.js'
+import { type CompiledSql, compileRecorded } from './recorded-shape.js'
 import type { SqliteConnection, SqliteStatement } from './sqlite-connection.js'
 import { toSqliteValue } from './sqlite-connection.js'
-import { isViewQuery, type ViewQuery } from './view-query.js'
+import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 
 // Statements prepared from SQL text that varies (per-event queries, readers) are cached up to
 // this many per connection; past it the cache starts over rather than growing without bound.
@@ -77,12 +76,11 @@ export function toExecutable(state: ConnectionState, query: ViewQuery): Executab
     if (!isViewQuery(recorded.built)) throw new TypeError('tx takes a Kysely query, and this is not one')
     return toExecutable(state, recorded.built)
   }
-  // A query built per event: compiled once per structure, then only its values are bound.
-  const compiled = compileByShape(query)
+  const compiled = compileViewQuery(query)
   return { statement: statementFor(state, compiled.sql), values: bindable(compiled) }
 }
 
-function bindable(compiled: ShapedQuery): unknown[] {
+function bindable(compiled: CompiledSql): unknown[] {
   const { parameters } = compiled
   const values = new Array<unknown>(parameters.length)
   for (let i = 0; i < parameters.length; i++) values[i] = toSqliteValue(parameters[i])

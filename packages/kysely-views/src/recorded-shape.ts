@@ -1,7 +1,7 @@
 import { type RootOperationNode, SqliteQueryCompiler } from 'kysely'
 import { compileOnlyDb } from './compile-only-db.js'
+import { readNodeShape, sameNodeStructure } from './node-shape.js'
 import { materialize, RecordedCallback, recordedStep, replay, type Step } from './query-recorder.js'
-import { readShape, type ShapedQuery } from './query-shape.js'
 import { compileViewQuery, isViewQuery } from './view-query.js'
 
 // A recorded query (see query-recorder.ts) is read as a sequence of small integers: its
@@ -91,8 +91,14 @@ let skeletonCount = 0
 let stamps = 0
 const compiler = new SqliteQueryCompiler()
 
+/** SQL with `?` placeholders and its parameters, in order. */
+export interface CompiledSql {
+  readonly sql: string
+  readonly parameters: readonly unknown[]
+}
+
 /** What compiling a recording gives: SQL and parameters, or the real object it built. */
-export type RecordedResult = { readonly compiled: ShapedQuery } | { readonly built: unknown }
+export type RecordedResult = { readonly compiled: CompiledSql } | { readonly built: unknown }
 
 /**
  * Compiles the query a recording stands for. A structure seen before costs a read of the
@@ -120,7 +126,7 @@ export function compileRecorded(step: Step): RecordedResult {
   const { kinds } = skeleton
   if (kinds === undefined) return built(materialize(step))
   let entry = skeleton.last
-  if (entry === undefined || !sameStructure(entry.structure, reading.values, kinds)) {
+  if (entry === undefined || !sameStructuralValues(entry.structure, reading.values, kinds)) {
     const structural = structuralTokens(reading.values, kinds)
     entry = find(skeleton.shapes.get(hashOf(structural, structural.length)), structural, structural.length)
     if (entry !== undefined) skeleton.last = entry
@@ -158,7 +164,7 @@ function built(value: unknown): RecordedResult {
   return { built: value }
 }
 
-function bind(shape: Shape, values: readonly unknown[]): ShapedQuery {
+function bind(shape: Shape, values: readonly unknown[]): CompiledSql {
   const { slots, constants } = shape
   const parameters = new Array<unknown>(slots.length)
   for (let i = 0; i < slots.length; i++) {
@@ -168,7 +174,11 @@ function bind(shape: Shape, values: readonly unknown[]): ShapedQuery {
   return { sql: shape.sql, parameters }
 }
 
-function sameStructure(structure: readonly unknown[], values: readonly unknown[], kinds: Int8Array): boolean {
+function sameStructuralValues(
+  structure: readonly unknown[],
+  values: readonly unknown[],
+  kinds: Int8Array,
+): boolean {
   let k = 0
   for (let i = 0; i < kinds.length; i++) {
     if (kinds[i] === STRUCTURE && structure[k++] !== values[i]) return false
@@ -434,7 +444,7 @@ function learn(step: Step): Learned {
   if (!isViewQuery(query) || typeof toNode !== 'function') return { built: query }
   const uncacheable = { query, kinds: undefined, shape: undefined } as const
   const reading = read(step, true)
-  const base = readShape(toNode.call(query))
+  const base = readNodeShape(toNode.call(query))
   if (reading === undefined || base === undefined) return uncacheable
   const places = reading.places ?? []
   const ends = reading.ends ?? []
@@ -458,8 +468,6 @@ function learn(step: Step): Learned {
       return index === undefined ? value : markers[index]
     }) as { toOperationNode(): RootOperationNode }
   }
-  const sameStructure = (tokens: readonly number[]) =>
-    tokens.length === base.tokens.length && tokens.every((token, i) => token === base.tokens[i])
 
   for (let i = 0; i < values.length; i++) {
     if (kinds[i] === INSIDE_VALUE) continue
@@ -478,9 +486,9 @@ function learn(step: Step): Learned {
       return uncacheable // a class instance Kysely did not keep as a value
     }
     try {
-      const swapped = readShape(rebuilt(new Set([i])).toOperationNode())
+      const swapped = readNodeShape(rebuilt(new Set([i])).toOperationNode())
       kinds[i] =
-        swapped !== undefined && sameStructure(swapped.tokens) && swapped.values.includes(markers[i])
+        swapped !== undefined && sameNodeStructure(swapped, base) && swapped.values.includes(markers[i])
           ? VALUE
           : STRUCTURE
     } catch {
@@ -496,8 +504,8 @@ function learn(step: Step): Learned {
   } catch {
     return { query, kinds, shape: undefined }
   }
-  const markedShape = readShape(marked)
-  if (markedShape === undefined || !sameStructure(markedShape.tokens))
+  const markedShape = readNodeShape(marked)
+  if (markedShape === undefined || !sameNodeStructure(markedShape, base))
     return { query, kinds, shape: undefined }
   const compiled = compiler.compileQuery(marked, { queryId: 'eskit-recorded' })
   const own = compileViewQuery(query as Parameters<typeof compileViewQuery>[0])
