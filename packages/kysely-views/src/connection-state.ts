@@ -1,7 +1,8 @@
+import type { CompiledQuery } from 'kysely'
 import { BoundQuery } from './bound-query.js'
 import { QueryFailure } from './query-failure.js'
 import { recordedStep } from './query-recorder.js'
-import { type CompiledSql, compileRecorded } from './recorded-shape.js'
+import { compileRecorded } from './recorded-shape.js'
 import type { SqliteConnection, SqliteStatement } from './sqlite-connection.js'
 import { toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
@@ -71,7 +72,7 @@ export function toExecutable(state: ConnectionState, query: ViewQuery): Executab
   if (step !== undefined) {
     const recorded = compileRecorded(step)
     if ('compiled' in recorded) {
-      return { statement: statementFor(state, recorded.compiled.sql), values: bindable(recorded.compiled) }
+      return { statement: statementFor(state, recorded.compiled.sql), values: recorded.compiled.values }
     }
     if (!isViewQuery(recorded.built)) throw new TypeError('tx takes a Kysely query, and this is not one')
     return toExecutable(state, recorded.built)
@@ -80,7 +81,7 @@ export function toExecutable(state: ConnectionState, query: ViewQuery): Executab
   return { statement: statementFor(state, compiled.sql), values: bindable(compiled) }
 }
 
-function bindable(compiled: CompiledSql): unknown[] {
+function bindable(compiled: CompiledQuery): unknown[] {
   const { parameters } = compiled
   const values = new Array<unknown>(parameters.length)
   for (let i = 0; i < parameters.length; i++) values[i] = toSqliteValue(parameters[i])

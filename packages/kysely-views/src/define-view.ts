@@ -354,10 +354,8 @@ function runRecorded(state: ConnectionState, item: unknown): void {
     executeOne(state, recorded.built)
     return
   }
-  const { sql, parameters } = recorded.compiled
+  const { sql, values } = recorded.compiled
   const statement = statementFor(state, sql)
-  const values = new Array<unknown>(parameters.length)
-  for (let i = 0; i < parameters.length; i++) values[i] = toSqliteValue(parameters[i])
   try {
     if (statement.reader) statement.all(values)
     else statement.run(values)

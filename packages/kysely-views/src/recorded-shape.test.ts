@@ -7,6 +7,7 @@ import { compileOnlyDb } from './compile-only-db.js'
 import { defineView } from './define-view.js'
 import { recordedStep, recordingDb } from './query-recorder.js'
 import { cachedSkeletonCount, clearRecordedShapes, compileRecorded } from './recorded-shape.js'
+import { toSqliteValue } from './sqlite-connection.js'
 import type { ViewQuery } from './view-query.js'
 
 interface Tables {
@@ -18,20 +19,24 @@ type Build = (db: Kysely<Tables>) => ViewQuery
 
 const recorder = recordingDb<Tables>()
 
-/** The SQL and parameters through the cache, and as Kysely compiles the same query itself. */
+/** The SQL and values through the cache, and as Kysely compiles the same query itself. */
 function both(build: Build) {
   const step = recordedStep(build(recorder))
   if (step === undefined) throw new Error('not a recording')
   const result = compileRecorded(step)
   const through =
     'compiled' in result
-      ? { sql: result.compiled.sql, parameters: [...result.compiled.parameters], cached: true }
+      ? { sql: result.compiled.sql, parameters: [...result.compiled.values], cached: true }
       : {
           ...(result.built as { compile(): { sql: string; parameters: unknown[] } }).compile(),
           cached: false,
         }
   const own = build(compileOnlyDb<Tables>()).compile(compileOnlyDb())
-  return { through, own: { sql: own.sql, parameters: [...own.parameters] } }
+  // The cache hands over values as SQLite binds them.
+  return {
+    through: { ...through, parameters: through.parameters.map(toSqliteValue) },
+    own: { sql: own.sql, parameters: own.parameters.map(toSqliteValue) },
+  }
 }
 
 /** Compiles `build(i)` for each i: the first learns, the rest must hit and match Kysely. */

@@ -2,6 +2,7 @@ import { type RootOperationNode, SqliteQueryCompiler } from 'kysely'
 import { compileOnlyDb } from './compile-only-db.js'
 import { readNodeShape, sameNodeStructure } from './node-shape.js'
 import { materialize, RecordedCallback, recordedStep, replay, type Step } from './query-recorder.js'
+import { toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery } from './view-query.js'
 
 // A recorded query (see query-recorder.ts) is read as a sequence of small integers: its
@@ -33,6 +34,7 @@ const ARRAY = 15
 const OBJECT = 16
 const END = 17
 const OPAQUE = 18
+const KEY = 19
 const FIRST_INTERNED = 32
 
 /** What an occurrence turned out to be. */
@@ -53,6 +55,9 @@ interface Reading {
   size: number
   readonly values: unknown[]
   count: number
+  /** names[0 .. nameCount): property names, object keys and prototypes, compared by identity. */
+  readonly names: unknown[]
+  nameCount: number
   /** Only while learning: where each occurrence sits, and where its contents end. */
   readonly places: { container: object; key: string | number }[] | undefined
   readonly ends: number[] | undefined
@@ -77,6 +82,7 @@ interface ShapeEntry {
 
 interface SkeletonEntry {
   readonly tokens: Int32Array
+  readonly names: readonly unknown[]
   /** Undefined: the skeleton cannot be cached (learned once, then always built). */
   readonly kinds: Int8Array | undefined
   readonly shapes: Map<number, ShapeEntry[]>
@@ -91,10 +97,10 @@ let skeletonCount = 0
 let stamps = 0
 const compiler = new SqliteQueryCompiler()
 
-/** SQL with `?` placeholders and its parameters, in order. */
+/** SQL with `?` placeholders and its parameter values, already as SQLite binds them. */
 export interface CompiledSql {
   readonly sql: string
-  readonly parameters: readonly unknown[]
+  readonly values: readonly unknown[]
 }
 
 /** What compiling a recording gives: SQL and parameters, or the real object it built. */
@@ -112,13 +118,14 @@ export function compileRecorded(step: Step): RecordedResult {
   const reading = read(step, false)
   if (reading === undefined) return built(materialize(step))
   const hash = hashOf(reading.tokens, reading.size)
-  let skeleton = find(skeletons.get(hash), reading.tokens, reading.size)
+  let skeleton = findSkeleton(skeletons.get(hash), reading)
   if (skeleton === undefined) {
     const tokens = tokensOf(reading)
+    const names = reading.names.slice(0, reading.nameCount)
     const values = valuesOf(reading)
     const learned = learn(step)
     if ('built' in learned) return learned
-    skeleton = storeSkeleton(hash, tokens, learned.kinds)
+    skeleton = storeSkeleton(hash, tokens, names, learned.kinds)
     if (learned.kinds === undefined) return built(learned.query)
     storeShape(skeleton, values, learned.kinds, learned.shape)
     return built(learned.query)
@@ -166,12 +173,18 @@ function built(value: unknown): RecordedResult {
 
 function bind(shape: Shape, values: readonly unknown[]): CompiledSql {
   const { slots, constants } = shape
-  const parameters = new Array<unknown>(slots.length)
+  const bound = new Array<unknown>(slots.length)
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i] as number
-    parameters[i] = slot >= 0 ? values[slot] : constants[-1 - slot]
+    bound[i] = toSqliteValue(slot >= 0 ? values[slot] : constants[-1 - slot])
   }
-  return { sql: shape.sql, parameters }
+  return { sql: shape.sql, values: bound }
+}
+
+/** The parameters a shape gives, as Kysely would pass them (to check a shape against Kysely). */
+function parametersOf(shape: Shape, values: readonly unknown[]): unknown[] {
+  const { slots, constants } = shape
+  return Array.from(slots, (slot) => (slot >= 0 ? values[slot] : constants[-1 - slot]))
 }
 
 function sameStructuralValues(
@@ -207,6 +220,23 @@ function hashOf(tokens: readonly number[] | Int32Array, size: number): number {
   return hash
 }
 
+function findSkeleton(
+  bucket: readonly SkeletonEntry[] | undefined,
+  reading: Reading,
+): SkeletonEntry | undefined {
+  if (bucket === undefined) return undefined
+  const { tokens, size, names, nameCount } = reading
+  search: for (const entry of bucket) {
+    const known = entry.tokens
+    if (known.length !== size || entry.names.length !== nameCount) continue
+    for (let i = 0; i < size; i++) if (known[i] !== tokens[i]) continue search
+    const knownNames = entry.names
+    for (let i = 0; i < nameCount; i++) if (knownNames[i] !== names[i]) continue search
+    return entry
+  }
+  return undefined
+}
+
 function find<E extends { readonly tokens: Int32Array }>(
   bucket: readonly E[] | undefined,
   tokens: readonly number[] | Int32Array,
@@ -222,9 +252,15 @@ function find<E extends { readonly tokens: Int32Array }>(
   return undefined
 }
 
-function storeSkeleton(hash: number, tokens: Int32Array, kinds: Int8Array | undefined): SkeletonEntry {
+function storeSkeleton(
+  hash: number,
+  tokens: Int32Array,
+  names: readonly unknown[],
+  kinds: Int8Array | undefined,
+): SkeletonEntry {
   const entry: SkeletonEntry = {
     tokens,
+    names,
     kinds,
     shapes: new Map(),
     shapeCount: 0,
@@ -268,6 +304,8 @@ const hitReading: Reading = {
   size: 0,
   values: [],
   count: 0,
+  names: [],
+  nameCount: 0,
   places: undefined,
   ends: undefined,
   stamp: 0,
@@ -282,6 +320,8 @@ function read(step: Step, learning: boolean): Reading | undefined {
       size: 0,
       values: [],
       count: 0,
+      names: [],
+      nameCount: 0,
       places: [],
       ends: [],
       stamp: ++stamps,
@@ -291,6 +331,7 @@ function read(step: Step, learning: boolean): Reading | undefined {
     reading = hitReading
     reading.size = 0
     reading.count = 0
+    reading.nameCount = 0
     reading.stamp = ++stamps
     reading.nextRoot = 0
   }
@@ -331,7 +372,8 @@ function readStep(step: Step, reading: Reading): boolean {
       return true
     case 'get':
       if (!readStep(step.parent, reading)) return false
-      tok(reading, GET, intern(step.name))
+      tok(reading, GET)
+      reading.names[reading.nameCount++] = step.name
       return true
     case 'call': {
       if (!readStep(step.parent, reading)) return false
@@ -414,7 +456,8 @@ function readValue(container: object, key: string | number, value: unknown, read
     tok(reading, OBJECT)
     const object = value as Record<string, unknown>
     for (const name in object) {
-      tok(reading, intern(name))
+      tok(reading, KEY)
+      reading.names[reading.nameCount++] = name
       if (!readValue(object, name, object[name], reading)) return false
     }
     tok(reading, END)
@@ -426,7 +469,8 @@ function readValue(container: object, key: string | number, value: unknown, read
   if (typeof (value as { toOperationNode?: unknown }).toOperationNode === 'function') return false
   // A Date, a Buffer, a class instance: a parameter value if Kysely keeps it as one (learned).
   occurrence(container, key, value, reading)
-  tok(reading, OPAQUE, intern(prototype))
+  tok(reading, OPAQUE)
+  reading.names[reading.nameCount++] = prototype
   return true
 }
 
@@ -526,7 +570,7 @@ function learn(step: Step): Learned {
   })
   const shape: Shape = { sql: compiled.sql, slots, constants }
   // The shape must give this very query's parameters, or it is not used.
-  const check = bind(shape, values).parameters
+  const check = parametersOf(shape, values)
   if (!check.every((parameter, i) => Object.is(parameter, own.parameters[i]))) {
     return { query, kinds, shape: undefined }
   }
