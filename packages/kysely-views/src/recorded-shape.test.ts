@@ -187,6 +187,17 @@ describe('the recorded-query cache', () => {
     expect(second?.parameters).toEqual([1])
   })
 
+  test('a query with very many arguments is built per event rather than learned', () => {
+    const results = expectSameAsKysely(
+      (i) => (db) =>
+        db
+          .insertInto('items')
+          .values(Array.from({ length: 30 }, (_, k) => ({ id: `id-${i}-${k}`, n: k, tag: null, doc: null }))),
+      2,
+    )
+    expect(results.map((r) => r.cached)).toEqual([false, false])
+  })
+
   test('a recording that is not a query comes back as what Kysely builds', async () => {
     const step = recordedStep(recorder.deleteFrom('items').execute())
     if (step === undefined) throw new Error('not a recording')

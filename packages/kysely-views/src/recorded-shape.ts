@@ -48,6 +48,9 @@ const CONTAINER = 3
 const MAX_SKELETONS = 1000
 const MAX_SHAPES_PER_SKELETON = 100
 const MAX_INTERNED = 100_000
+// Learning builds the query once per argument; past this many (a multi-row insert, say) the
+// query is built per event as before rather than paying that at every new row count.
+const MAX_LEARNED_OCCURRENCES = 64
 
 interface Reading {
   /** tokens[0 .. size) and values[0 .. count): the arrays are reused and only grow. */
@@ -490,6 +493,7 @@ function learn(step: Step): Learned {
   const reading = read(step, true)
   const base = readNodeShape(toNode.call(query))
   if (reading === undefined || base === undefined) return uncacheable
+  if (reading.count > MAX_LEARNED_OCCURRENCES) return uncacheable
   const places = reading.places ?? []
   const ends = reading.ends ?? []
   const { values } = reading
