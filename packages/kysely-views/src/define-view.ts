@@ -12,7 +12,7 @@ import { BoundQuery } from './bound-query.js'
 import { compileOnlyDb } from './compile-only-db.js'
 import { type ConnectionState, connectionState, runQuery, statementFor } from './connection-state.js'
 import { QueryFailure } from './query-failure.js'
-import { recordedStep, recordingDb } from './query-recorder.js'
+import { recordedStep, recordingDb, type Step } from './query-recorder.js'
 import { compileRecorded } from './recorded-shape.js'
 import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
@@ -308,7 +308,11 @@ function atomically(state: ConnectionState, work: () => void): void {
 }
 
 function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[]): void {
-  if (result instanceof BoundQuery) {
+  // A recording first: checking it is one proxy trap, where instanceof and isArray are more.
+  const step = recordedStep(result)
+  if (step !== undefined) {
+    runRecorded(state, step)
+  } else if (result instanceof BoundQuery) {
     runBound(state, result)
   } else if (Array.isArray(result)) {
     for (const item of result as readonly unknown[]) executeOne(state, item)
@@ -318,8 +322,9 @@ function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[
 }
 
 function executeOne(state: ConnectionState, item: unknown): void {
-  if (item instanceof BoundQuery) runBound(state, item)
-  else if (recordedStep(item) !== undefined) runRecorded(state, item)
+  const step = recordedStep(item)
+  if (step !== undefined) runRecorded(state, step)
+  else if (item instanceof BoundQuery) runBound(state, item)
   else if (isViewQuery(item)) runQuery(state, item)
   else if (typeof (item as { then?: unknown } | null)?.then === 'function') {
     // The promise (e.g. from execute() on the build-only Kysely) rejects too; that rejection is
@@ -347,8 +352,8 @@ function runBound(state: ConnectionState, query: BoundQuery<unknown>): void {
   }
 }
 
-function runRecorded(state: ConnectionState, item: unknown): void {
-  const recorded = compileRecorded(recordedStep(item) as NonNullable<ReturnType<typeof recordedStep>>)
+function runRecorded(state: ConnectionState, step: Step): void {
+  const recorded = compileRecorded(step)
   if ('built' in recorded) {
     // Not a query after all (e.g. `.execute()`'s promise): reported as that value is.
     executeOne(state, recorded.built)

@@ -144,8 +144,19 @@ const getHandler = (target: { [STEP]: Step }, name: string | symbol): unknown =>
       return (real[name] as (...a: unknown[]) => unknown).apply(real, args)
     }
   }
+  if (step.type === 'root' && step.isDb) {
+    // `db.insertInto`, `db.updateTable`, …: the same for every query, made once.
+    let proxy = dbMethods.get(name)
+    if (proxy === undefined) {
+      proxy = proxyFor({ type: 'get', parent: step, name })
+      if (dbMethods.size < 256) dbMethods.set(name, proxy)
+    }
+    return proxy
+  }
   return proxyFor({ type: 'get', parent: step, name })
 }
+
+const dbMethods = new Map<string, unknown>()
 
 /** The real Kysely object a recording stands for, built on the compile-only Kysely. */
 export function materialize(step: Step): unknown {
