@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger } from '@eskit/core'
 import { assertProjectionName, EskitError, isEskitError, silentLogger } from '@eskit/core'
-import { toEskitError } from '@eskit/core/sqlite'
+import { isSqliteCorruption, toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
 import { ensureDirectory } from './ensure-directory.js'
@@ -490,8 +490,7 @@ function sameDirectory(a: string, b: string): boolean {
   }
 }
 
-const isCorruption = (error: unknown): boolean =>
-  isEskitError(error, 'CORRUPT') || /^SQLITE_(CORRUPT|NOTADB)/.test(sqliteCode(error))
+const isCorruption = (error: unknown): boolean => isEskitError(error, 'CORRUPT') || isSqliteCorruption(error)
 
 const sqliteCode = (error: unknown): string =>
   typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : ''
