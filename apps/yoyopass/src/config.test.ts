@@ -46,6 +46,26 @@ describe('resolveConfig', () => {
     expect(() => parseViewVersions(['passes.pass_view='])).toThrow('give NAME=VERSION')
   })
 
+  it('takes the dashboard token from the flag or YOYOPASS_DASHBOARD_TOKEN, and never repeats a bad one', () => {
+    expect(resolveConfig({}, {}).dashboardToken).toBeUndefined()
+    expect(resolveConfig({}, { YOYOPASS_DASHBOARD_TOKEN: 'from-the-environment-0001' }).dashboardToken).toBe(
+      'from-the-environment-0001',
+    )
+    expect(
+      resolveConfig(
+        { dashboardToken: 'from-the-flag-00000001' },
+        { YOYOPASS_DASHBOARD_TOKEN: 'from-the-environment-0001' },
+      ).dashboardToken,
+    ).toBe('from-the-flag-00000001')
+    let message = ''
+    try {
+      resolveConfig({ dashboardToken: 'short-one' }, {})
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toBe('--dashboard-token must be at least 16 characters with no spaces')
+  })
+
   it('keeps the standard data layout the eskit CLI expects', () => {
     expect(dataPaths('/d')).toEqual({
       events: '/d/events.db',

@@ -20,6 +20,8 @@ export interface YoyopassConfig {
   bodyLimitBytes: number
   /** How long a consistent read waits for its projections. */
   waitTimeoutMs: number
+  /** Enables the dashboard's rebuild button at `/eskit` (`Authorization: Bearer`); none = read-only. */
+  dashboardToken?: string
 }
 
 /** Raw option values as commander and the environment give them (strings). */
@@ -32,6 +34,7 @@ export interface RawOptions {
   logLevel?: string | undefined
   bodyLimit?: string | undefined
   waitTimeout?: string | undefined
+  dashboardToken?: string | undefined
 }
 
 /**
@@ -57,6 +60,7 @@ export class ConfigError extends Error {
  * | `--port` | `YOYOPASS_PORT` | `3000` |
  * | `--view-version NAME=V` | `YOYOPASS_VIEW_VERSIONS` (`NAME=V,NAME=V`) | `1` each |
  * | `--log-level` | `YOYOPASS_LOG_LEVEL` | `info` |
+ * | `--dashboard-token` | `YOYOPASS_DASHBOARD_TOKEN` | none: the dashboard at `/eskit` is read-only |
  *
  * @example
  * ```ts
@@ -75,7 +79,13 @@ export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item.length > 0)
+  const dashboardToken = raw.dashboardToken ?? env.YOYOPASS_DASHBOARD_TOKEN ?? ''
+  // the message never repeats the token
+  if (dashboardToken !== '' && (dashboardToken.length < 16 || /\s/.test(dashboardToken))) {
+    throw new ConfigError('--dashboard-token must be at least 16 characters with no spaces')
+  }
   return {
+    ...(dashboardToken === '' ? {} : { dashboardToken }),
     store,
     dataDir: path.resolve(raw.data ?? env.YOYOPASS_DATA ?? 'data'),
     host: raw.host ?? env.YOYOPASS_HOST ?? '127.0.0.1',

@@ -5,6 +5,7 @@ import {
   type Logger,
   type ProjectionStore,
 } from '@eskit/core'
+import { createDashboard, type Dashboard } from '@eskit/dashboard'
 import { sharedStore } from '@eskit/shared-store'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
@@ -20,6 +21,8 @@ export interface YoyopassApp {
   collector: Collector
   events: EventStore
   views: YoyoViews
+  /** The operator dashboard mounted at `/eskit` (rebuild button with `dashboardToken`). */
+  dashboard: Dashboard
   /** Stops the collector (finishing its batch in flight) and closes every file. Idempotent. */
   close(): Promise<void>
 }
@@ -41,7 +44,7 @@ export function projectionStore(kind: StoreKind, dataDir: string): ProjectionSto
 /**
  * Wires yoyopass: opens the event log (`DATA/events.db`) and the projection store, adds the four
  * views, starts the collector (existing projections serve at once; catch-up and rebuilds go on
- * in the background) and builds the HTTP app.
+ * in the background) and builds the HTTP app, with the operator dashboard at `/eskit`.
  *
  * @example
  * ```ts
@@ -69,17 +72,26 @@ export async function createApp(
     await events.close()
     throw error
   }
+  const dashboard = createDashboard({
+    collector,
+    basePath: '/eskit',
+    title: 'yoyopass',
+    logger,
+    ...(config.dashboardToken === undefined ? {} : { token: config.dashboardToken }),
+  })
   const app = createHttpApp({
     events,
     collector,
     views,
     logger,
+    dashboard,
     ...(config.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: config.bodyLimitBytes }),
     ...(config.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: config.waitTimeoutMs }),
   })
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      dashboard.close()
       try {
         await collector.stop()
       } finally {
@@ -88,5 +100,5 @@ export async function createApp(
     })()
     return closing
   }
-  return { app, collector, events, views, close }
+  return { app, collector, events, views, dashboard, close }
 }

@@ -57,6 +57,12 @@ function withServerOptions(command: Command): Command {
         'YOYOPASS_LOG_LEVEL',
       ),
     )
+    .addOption(
+      new Option(
+        '--dashboard-token <token>',
+        'enables the rebuild button of the dashboard at /eskit (prefer the environment variable: flags show in ps)',
+      ).env('YOYOPASS_DASHBOARD_TOKEN'),
+    )
 }
 
 function config(options: RawOptions): YoyopassConfig {
@@ -140,6 +146,7 @@ function demoInstructions(url: string, passId: string | undefined): string {
     'Try:',
     `  curl -s ${url}/health`,
     `  curl -s ${url}/projections`,
+    `  open ${url}/eskit/ in a browser: the operator dashboard (and ${url}/eskit/metrics for Prometheus)`,
     `  curl -s ${url}/services`,
     `  curl -s '${url}/passes?serviceId=city-pool&limit=5'`,
     `  curl -s ${url}/passes/${p}`,

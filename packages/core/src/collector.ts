@@ -9,7 +9,7 @@ import { EskitError } from './eskit-error.js'
 import { createFailurePolicy } from './failure-policy.js'
 import { attemptsOf, logReadFailed, logReadSucceeded } from './log-reachability.js'
 import type { Projection } from './projection.js'
-import type { ParkedEvent } from './projection-store.js'
+import type { ParkedEvent, ProjectionStore } from './projection-store.js'
 import { buildOf, createUnit, isHalted, type ProjectionUnit, requestRebuild } from './projection-unit.js'
 import { createRebuilder } from './rebuild.js'
 import { createRequestPoller } from './request-poller.js'
@@ -35,8 +35,8 @@ import { createWaitRegistry } from './wait-registry.js'
  * await collector.stop()
  * ```
  */
-export function createCollector(config: CollectorConfig): Collector {
-  const settings = validateConfig(config)
+export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): Collector<Conn> {
+  const settings = validateConfig(config as CollectorConfig)
   const { events, store, logger, clock } = settings
   const context = createContext(settings)
   const listeners = createListeners(logger)
@@ -157,13 +157,13 @@ export function createCollector(config: CollectorConfig): Collector {
     await store.close()
   }
 
-  const collector: Collector = {
-    store,
+  const collector: Collector<Conn> = {
+    store: store as ProjectionStore<Conn>,
     events,
-    add(projection: Projection<any>): Collector {
+    add(projection: Projection<Conn>): Collector<Conn> {
       assertNotClosed()
       if (context.phase !== 'new') throw new EskitError('INVALID_STATE', 'add projections before start()')
-      const checked = validateProjection(projection)
+      const checked = validateProjection(projection as Projection<unknown>)
       if (context.byName.has(checked.name)) {
         throw new EskitError('DUPLICATE_NAME', `a projection named ${checked.name} was already added`, {
           details: { name: checked.name },
@@ -238,10 +238,20 @@ export function createCollector(config: CollectorConfig): Collector {
       if (!unit.slot) return []
       return unit.slot.parked()
     },
-    reader<Conn = unknown>(name: string): Conn {
+    reader<Reader = Conn>(name: string): Reader {
       assertNotClosed()
       unitOf(name)
-      return store.reader(name) as Conn
+      return store.reader(name) as Reader
+    },
+    readFailed(name: string, error: unknown): void {
+      if (isStopping(context) || !context.byName.has(name) || !store.readFailed) return
+      try {
+        store.readFailed(name, error)
+      } catch (failure) {
+        logger.warn('projection store could not take a failed read', { name, error: messageOf(failure) })
+      }
+      // the next pass checks the slot: data the store now suspects is reopened and checked
+      scheduler.wake()
     },
   }
   return collector

@@ -14,7 +14,6 @@ export type {
 export { EskitError, type EskitErrorCode, isEskitError } from './eskit-error.js'
 export type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
 export type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
-export { assertExpectedVersion, assertReadAllOptions } from './event-store-arguments.js'
 export { type LogFields, type Logger, silentLogger } from './logger.js'
 export type { MemoryConnection, MemoryKey, MemoryTable } from './memory-connection.js'
 export {
@@ -43,7 +42,6 @@ export type {
   StoreContext,
   StoreRequest,
 } from './projection-store.js'
-export { sqliteErrorCode, toEskitError } from './sqlite-errors.js'
 export {
   assertProjectionName,
   assertStreamId,

@@ -1,18 +1,21 @@
 import {
   type AppendOptions,
   type AppendResult,
-  assertExpectedVersion,
-  assertReadAllOptions,
   assertStreamId,
   EskitError,
   type EventStore,
-  encodeEvents,
   type Logger,
   type NewEvent,
   type ReadAllOptions,
   type StoredEvent,
   silentLogger,
 } from '@eskit/core'
+import {
+  assertReadAllOptions,
+  createAppendListeners,
+  createLifecycle,
+  validateAppend,
+} from '@eskit/core/adapter'
 import pg from 'pg'
 import { type Connections, createConnections } from './connections.js'
 import { createGroupCommit } from './group-commit.js'
@@ -185,24 +188,16 @@ function createStore(context: StoreContext): EventStore {
   const s = quoteIdentifier(context.schema)
   const channel = channelOf(context.schema)
   const queries = readQueries(s)
-  const listeners = new Set<(head: number) => void>()
+  const listeners = createAppendListeners(logger)
+  const life = createLifecycle('the event store', { open: true })
   // The highest head told to listeners: a head heard twice (own append, then its NOTIFY) or an
   // older one (a late poll) is not told again.
   let announced = context.head
-  let closed = false
 
   const announce = (head: number): void => {
     if (head <= announced) return
     announced = head
-    for (const listener of [...listeners]) {
-      try {
-        const returned: unknown = listener(head)
-        if (returned instanceof Promise)
-          returned.catch((error: unknown) => logListenerError(logger, error, head))
-      } catch (error) {
-        logListenerError(logger, error, head)
-      }
-    }
+    listeners.notify(head)
   }
 
   const readHead = (): Promise<number> =>
@@ -233,9 +228,7 @@ function createStore(context: StoreContext): EventStore {
     reconnect: { initialMs: 100, maxMs: 5000 },
   })
 
-  const assertOpen = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the event store is closed')
-  }
+  const assertOpen = (): void => life.assertOpen()
 
   const query = (message: string, text: string, values: unknown[], details?: Record<string, unknown>) =>
     connections.run(
@@ -251,10 +244,7 @@ function createStore(context: StoreContext): EventStore {
     id,
     async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
       assertOpen()
-      assertStreamId(streamId)
-      const encoded = encodeEvents(events)
-      const expected = options?.expectedVersion ?? 'any'
-      assertExpectedVersion(expected)
+      const { encoded, expected } = validateAppend(streamId, events, options)
       return groups.append(streamId, encoded, expected)
     },
     async readAll(options: ReadAllOptions): Promise<StoredEvent[]> {
@@ -280,35 +270,18 @@ function createStore(context: StoreContext): EventStore {
     },
     onAppend(listener: (head: number) => void): () => void {
       assertOpen()
-      if (typeof listener !== 'function')
-        throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
-      const entry = (head: number): void => listener(head)
-      listeners.add(entry)
+      const off = listeners.add(listener)
       feed.start()
-      return () => {
-        listeners.delete(entry)
-      }
+      return off
     },
-    async close(): Promise<void> {
-      if (closed) return
-      closed = true
-      listeners.clear()
-      // Appends already handed in finish (or fail) first; nothing is cut off mid-commit.
-      await groups.drain()
-      await notifier.drain()
-      await feed.close()
-      if (context.owned) await context.pool.end().catch(() => undefined)
-    },
-  }
-}
-
-function logListenerError(logger: Logger, error: unknown, head: number): void {
-  try {
-    logger.error('onAppend listener threw', {
-      error: error instanceof Error ? error.message : String(error),
-      head,
-    })
-  } catch {
-    // A logger that throws must not turn a committed append into a failure.
+    close: () =>
+      life.close(async () => {
+        listeners.clear()
+        // Appends already handed in finish (or fail) first; nothing is cut off mid-commit.
+        await groups.drain()
+        await notifier.drain()
+        await feed.close()
+        if (context.owned) await context.pool.end().catch(() => undefined)
+      }),
   }
 }
