@@ -3,14 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  BINARY,
-  type RunningOwner,
-  runOwnerOnce,
-  snapshot,
-  startOwner,
-  tempDir,
-} from './helpers.js'
+import { BINARY, type RunningOwner, runOwnerOnce, snapshot, startOwner, tempDir } from './helpers.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
