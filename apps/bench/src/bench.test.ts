@@ -35,7 +35,18 @@ describe('bench quick mode', () => {
       'Emmett (emmett-sqlite)',
     ])
     const cases = new Set(report.rows.map((row) => row.case.split(' ')[0]))
-    expect([...cases].sort()).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9'])
+    expect([...cases].sort((a, b) => Number(a) - Number(b))).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+    ])
     for (const row of report.rows.filter((r) => !r.skipped)) {
       expect(row.median, `${row.case} ${row.variant}`).toBeGreaterThanOrEqual(0)
       if (row.rate !== undefined) expect(row.rate, `${row.case} ${row.variant}`).toBeGreaterThan(0)
