@@ -30,9 +30,10 @@ describe('bench quick mode', () => {
   it('runs every case on a tiny workload and every result passes its correctness check', async () => {
     const { report, failures } = await runBench({ config: TINY, benchRoot, peers: false })
     expect(failures.map((f) => `${f.case}: ${f.error.message}`)).toEqual([])
-    // Only the peer is left out (it needs --peers); every eskit case ran.
+    // Only the peers are left out (they need --peers); every eskit case ran.
     expect(report.rows.filter((row) => row.skipped).map((row) => row.variant)).toEqual([
       'Emmett (emmett-sqlite)',
+      'Emmett (emmett-postgresql)',
     ])
     const cases = new Set(report.rows.map((row) => row.case.split(' ')[0]))
     expect([...cases].sort((a, b) => Number(a) - Number(b))).toEqual([

@@ -136,9 +136,10 @@ const getHandler = (target: { [STEP]: Step }, name: string | symbol): unknown =>
   }
   // Not a thenable: an `await` on a recording must not call into it.
   if (name === 'then') return undefined
-  // Used outside eskit (e.g. as a parameter of a `sql` template) a recording turns into the
-  // real builder.
-  if (name === 'toOperationNode' || name === 'compile') {
+  // Used outside eskit (as a parameter of a `sql` template) or executed, a recording turns into
+  // the real builder: execute() then rejects with INVALID_STATE as the build-only Kysely does,
+  // instead of doing nothing.
+  if (MATERIALIZING.has(name)) {
     return (...args: unknown[]) => {
       const real = materialize(step) as Record<string, (...a: unknown[]) => unknown>
       return (real[name] as (...a: unknown[]) => unknown).apply(real, args)
@@ -157,6 +158,15 @@ const getHandler = (target: { [STEP]: Step }, name: string | symbol): unknown =>
 }
 
 const dbMethods = new Map<string, unknown>()
+
+const MATERIALIZING = new Set([
+  'toOperationNode',
+  'compile',
+  'execute',
+  'executeTakeFirst',
+  'executeTakeFirstOrThrow',
+  'stream',
+])
 
 /** The real Kysely object a recording stands for, built on the compile-only Kysely. */
 export function materialize(step: Step): unknown {
