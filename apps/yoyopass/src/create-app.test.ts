@@ -66,7 +66,9 @@ describe('createApp', () => {
 })
 
 describe('serving while a projection rebuilds', () => {
-  it('the collector lets the event loop take turns during a rebuild, so I/O is served meanwhile', async () => {
+  it('the collector lets the event loop take turns during a rebuild, so I/O is served meanwhile', {
+    timeout: 30_000,
+  }, async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
     dirs.push(dataDir)
     const first = await createApp({ store: 'files', dataDir, logger: silentLogger })

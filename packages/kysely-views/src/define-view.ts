@@ -6,7 +6,7 @@ import {
   type Projection,
   type StoredEvent,
 } from '@eskit/core'
-import { sqliteErrorCode } from '@eskit/core/sqlite'
+import { sqliteErrorCode, sqliteStorageFault } from '@eskit/core/sqlite'
 import type { CompiledQuery, Kysely } from 'kysely'
 import { BoundQuery } from './bound-query.js'
 import { compileOnlyDb } from './compile-only-db.js'
@@ -281,12 +281,21 @@ function runMigrationStep(name: string, connection: SqliteConnection, step: Migr
     if (parameters.length === 0) connection.exec(sql)
     else connection.prepare(sql).run(parameters.map(toSqliteValue))
   } catch (error) {
-    throw new EskitError(
-      'PROJECTION_FAILED',
-      `view "${name}": migration ${step.migration} failed: ${reason(error)}; SQL: ${sql}`,
-      { cause: error, details: { view: name, migration: step.migration, sql, sqliteCode: codeOf(error) } },
+    const details = { view: name, migration: step.migration, sql, sqliteCode: codeOf(error) }
+    const message = `view "${name}": migration ${step.migration} failed: ${reason(error)}; SQL: ${sql}`
+    // the storage's own trouble (full, damaged, read-only) keeps its code: the store retries it
+    throw (
+      storageFault(error, message, details) ??
+      new EskitError('PROJECTION_FAILED', message, { cause: error, details })
     )
   }
+}
+
+/** A SQLite storage fault under its own code (the `cause` is SQLite's error), or null. */
+function storageFault(error: unknown, message: string, details: Record<string, unknown>): EskitError | null {
+  const fault = sqliteStorageFault(error, message, details)
+  if (fault === null) return null
+  return new EskitError(fault.code, message, { cause: error, details })
 }
 
 // Runs `work` inside a savepoint: nested in the store's transaction it undoes only its own
@@ -373,19 +382,20 @@ function handlerFailure(view: string, event: StoredEvent, error: unknown): Eskit
   const sql = error instanceof QueryFailure ? error.sql : undefined
   const original = error instanceof QueryFailure ? error.cause : error
   const where = `view "${view}" failed to apply ${event.type} at position ${event.position} (stream "${event.streamId}")`
-  return new EskitError(
-    'PROJECTION_FAILED',
-    `${where}: ${reason(original)}${sql === undefined ? '' : `; SQL: ${sql}`}`,
-    {
-      cause: original,
-      details: {
-        view,
-        eventType: event.type,
-        position: event.position,
-        streamId: event.streamId,
-        ...(sql === undefined ? {} : { sql, sqliteCode: codeOf(original) }),
-      },
-    },
+  const message = `${where}: ${reason(original)}${sql === undefined ? '' : `; SQL: ${sql}`}`
+  const details = {
+    view,
+    eventType: event.type,
+    position: event.position,
+    streamId: event.streamId,
+    ...(sql === undefined ? {} : { sql, sqliteCode: codeOf(original) }),
+  }
+  // A damaged page or a full disk met by a handler's query is the storage's trouble, not the
+  // view's: it keeps its code, so the store retries it (and checks a damaged file) instead of
+  // the collector parking the event.
+  return (
+    storageFault(original, message, details) ??
+    new EskitError('PROJECTION_FAILED', message, { cause: original, details })
   )
 }
 

@@ -104,4 +104,62 @@ describe('a damaged page in a projection file (sqliteStore, default integrity ch
     await collector.waitFor(601)
     expect(await read()).toHaveLength(601)
   })
+
+  it('a batch that hits it (the writer) moves the file aside and rebuilds it too', async () => {
+    const made = tempDir()
+    cleanup = made.cleanup
+    const dir = path.join(made.dir, 'projections')
+    const events = createMemoryEventStore({ id: 'log-1' })
+    const holder = (n: number) => `holder-${n}-${'x'.repeat(300)}`
+    for (let n = 1; n <= 600; n++) {
+      await events.append(`pass-${n}`, [{ type: 'PassIssued', data: { passId: `p${n}`, holder: holder(n) } }])
+    }
+    const start = async (): Promise<Collector> => {
+      const collector = createCollector({
+        events,
+        store: sqliteStore({ dir }),
+        logger: recordingLogger(),
+        retry: { initialDelayMs: 10, maxDelayMs: 50 },
+      })
+      running.push(collector)
+      collector.add(view)
+      await collector.start()
+      return collector
+    }
+    const first = await start()
+    await first.waitFor(600)
+    await first.stop()
+    running.splice(0)
+    const file = path.join(dir, `${view.name}.db`)
+    damageLeafPage(file, 'passes')
+    // a pass whose row is on the damaged page: scanning it makes the writer read that page
+    const probe = new Database(file, { readonly: true })
+    const lookup = probe.prepare('select holder from passes where id = ?')
+    let victim = 0
+    for (let n = 1; n <= 600 && victim === 0; n++) {
+      try {
+        lookup.get(`p${n}`)
+      } catch {
+        victim = n
+      }
+    }
+    probe.close()
+    expect(victim).toBeGreaterThan(0)
+
+    const collector = await start()
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    const { position } = await events.append(`pass-${victim}`, [
+      { type: 'PassScanned', data: { passId: `p${victim}`, at: 'gate-1' } },
+    ])
+    await collector.waitFor(position, { timeoutMs: 10_000 })
+    expect(rebuilt).toEqual([expect.objectContaining({ name: view.name, swapped: false, position: 601 })])
+    expect(fs.readdirSync(directoryLayout(dir).quarantine).filter((f) => f.endsWith('.db'))).toHaveLength(1)
+    const row = await createReader(collector, view)
+      .selectFrom('passes')
+      .selectAll()
+      .where('id', '=', `p${victim}`)
+      .executeTakeFirst()
+    expect(row).toEqual({ id: `p${victim}`, holder: holder(victim), scans: 1, last_at: 'gate-1' })
+  })
 })

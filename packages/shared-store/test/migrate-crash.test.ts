@@ -17,7 +17,9 @@ beforeEach(() => {
 })
 afterEach(() => cleanup())
 
-it('a migration killed halfway leaves no half-written file looking complete, and a re-run finishes it', async () => {
+it('a migration killed halfway leaves no half-written file looking complete, and a re-run finishes it', {
+  timeout: 30_000,
+}, async () => {
   const shared = path.join(dir, 'app.db')
   const target = path.join(dir, 'projections')
   // 9,000 events: the rich projection's log table is copied in several chunks.

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import type { BatchCommit, Projection, ProjectionSlot, SlotState } from '@eskit/core'
-import { EskitError } from '@eskit/core'
+import { EskitError, isEskitError } from '@eskit/core'
 import {
   assertBatchCommit,
   checkpointConflict,
@@ -113,6 +113,9 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
     step: 'setup' | 'apply',
     details: Record<string, unknown> = {},
   ): EskitError => {
+    // a storage fault a builder (kysely-views) already mapped keeps SQLite's error as its cause
+    if (isSqliteCorruption(error) || (isEskitError(error, 'CORRUPT') && isSqliteCorruption(error.cause)))
+      suspect = true
     return classifyProjectionError(name, step, error, {
       classify: (thrown) =>
         sqliteStorageFault(thrown)
