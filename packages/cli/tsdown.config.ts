@@ -1,3 +1,4 @@
 import { eskitConfig } from '@eskit/tsdown-config'
 
-export default eskitConfig()
+// the library (side-effect free) and the `eskit` binary
+export default eskitConfig({ entry: { index: 'src/index.ts', bin: 'src/bin.ts' } })

@@ -1,3 +1,9 @@
 import { eskitConfig } from '@eskit/tsdown-config'
 
-export default eskitConfig()
+export default eskitConfig({
+  entry: {
+    index: 'src/index.ts',
+    'adapter/index': 'src/adapter/index.ts',
+    'sqlite/index': 'src/sqlite/index.ts',
+  },
+})

@@ -1,3 +1,3 @@
 import { eskitConfig } from '@eskit/tsdown-config'
 
-export default eskitConfig()
+export default eskitConfig({ entry: { index: 'src/index.ts', files: 'src/files.ts' } })

@@ -3,7 +3,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { EskitError, type Logger, type ParkedEvent, type ProjectionStatus } from '@eskit/core'
 import { createDashboard, type DashboardSource, toNodeHandler } from '@eskit/dashboard'
-import { projectionFilePath, readParkedEvents } from '@eskit/sqlite-store'
+import { readParkedEvents } from '@eskit/sqlite-store'
+import { projectionFilePath } from '@eskit/sqlite-store/files'
 import { collectStatus, type ProjectionReport } from './status-command.js'
 
 /**

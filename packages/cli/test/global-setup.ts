@@ -15,11 +15,11 @@ function newestSource(folder: string): number {
 }
 
 /**
- * The process-level tests run the real binary, `dist/index.mjs`. `turbo run test` builds it first;
+ * The process-level tests run the real binary, `dist/bin.mjs`. `turbo run test` builds it first;
  * a direct `vitest run` after a source change builds it here, so the tests never run a stale binary.
  */
 export default function setup(): void {
-  const binary = path.join(packageDir, 'dist', 'index.mjs')
+  const binary = path.join(packageDir, 'dist', 'bin.mjs')
   const built = fs.existsSync(binary) ? fs.statSync(binary).mtimeMs : 0
   const sources = Math.max(
     newestSource(path.join(packageDir, 'src')),

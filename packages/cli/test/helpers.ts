@@ -6,7 +6,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import Database from 'better-sqlite3'
 
-export const BINARY = path.resolve(import.meta.dirname, '../dist/index.mjs')
+export const BINARY = path.resolve(import.meta.dirname, '../dist/bin.mjs')
 const OWNER = path.resolve(import.meta.dirname, 'fixtures/owner-process.ts')
 
 /** A temporary directory, removed by `cleanup`. */
@@ -21,7 +21,7 @@ export interface RunResult {
   stderr: string
 }
 
-/** Runs `node dist/index.mjs ...args` (the real binary, not a TTY) and collects its output. */
+/** Runs `node dist/bin.mjs ...args` (the real binary, not a TTY) and collects its output. */
 export function runEskit(args: readonly string[], env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BINARY, ...args], {

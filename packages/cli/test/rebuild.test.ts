@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { directoryLayout, readProjectionFile, readRequestResult } from '@eskit/sqlite-store'
+import { readProjectionFile, readRequestResult } from '@eskit/sqlite-store'
+import { directoryLayout } from '@eskit/sqlite-store/files'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { RebuildOutcome } from '../src/rebuild-command.js'
 import {

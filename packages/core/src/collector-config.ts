@@ -3,6 +3,7 @@ import type { CollectorConfig } from './collector-types.js'
 import { EskitError } from './eskit-error.js'
 import { type Logger, silentLogger } from './logger.js'
 import type { Projection } from './projection.js'
+import type { ProjectionStore } from './projection-store.js'
 import { assertProjectionName } from './validation.js'
 
 const DEFAULT_BATCH_SIZE = 1000
@@ -18,7 +19,7 @@ export type FailurePolicyName = 'retry' | 'skip' | 'stop'
 /** A validated {@link CollectorConfig} with every default filled in. */
 export interface CollectorSettings {
   readonly events: CollectorConfig['events']
-  readonly store: CollectorConfig['store']
+  readonly store: ProjectionStore<unknown>
   readonly logger: Logger
   readonly clock: Clock
   readonly batchSize: number

@@ -33,7 +33,22 @@ export interface ProjectionStatus {
   /** head - position */
   lag: number
   error?: { message: string; position: number; attempts: number }
-  rebuild?: { position: number; target: number; eventsPerSecond: number; etaMs: number }
+  rebuild?: {
+    position: number
+    target: number
+    eventsPerSecond: number
+    etaMs: number
+    /** Why it rebuilds: `new projection`, `version changed from 1 to 2`, `requested`, … */
+    reason?: string
+  }
+  /**
+   * Present while the collector cannot read the event log (behaviour 19: a PostgreSQL log that is
+   * down or cut off): `since` (epoch ms of the collector's clock) the first failed read, the last
+   * `error` and its `code` (e.g. `UNAVAILABLE`), and the failed `attempts` so far. The projection
+   * keeps serving its data meanwhile; reading resumes by itself with backoff, and the field goes
+   * away at the first successful read.
+   */
+  logUnreachable?: { since: number; error: string; code?: string; attempts: number }
   /** The last rebuild this collector completed: when it ended (ISO 8601) and how long it took. */
   lastRebuild?: { at: string; durationMs: number }
 }
@@ -62,10 +77,10 @@ export interface RetryOptions {
  * const collector = createCollector(config)
  * ```
  */
-export interface CollectorConfig {
+export interface CollectorConfig<Conn = unknown> {
   events: EventStore
-  /** The swap-in storage strategy. */
-  store: ProjectionStore<any>
+  /** The swap-in storage strategy; its connection type is what projections and readers get. */
+  store: ProjectionStore<Conn>
   /** Events read per batch. Default 1000. */
   batchSize?: number
   /** Injected; the library never writes to the console itself. */
@@ -134,6 +149,8 @@ export interface RebuiltInfo {
 
 /**
  * Runs projections: catches them up, follows the log live, checkpoints, rebuilds, isolates failures.
+ * `Conn` is the store's connection type (a better-sqlite3 `Database` for the SQLite stores, a
+ * `MemoryConnection` for `memoryStore`): what `add` accepts and `reader` returns.
  *
  * @example
  * ```ts
@@ -144,23 +161,110 @@ export interface RebuiltInfo {
  * await collector.waitFor(position)
  * ```
  */
-export interface Collector {
-  add(projection: Projection<any>): Collector
+export interface Collector<Conn = unknown> {
+  /**
+   * Registers a projection, before `start()`; chainable. `INVALID_NAME`, `DUPLICATE_NAME`,
+   * `INVALID_ARGUMENT` (version, setup, apply, eventTypes), `INVALID_STATE` after start.
+   *
+   * @example
+   * ```ts
+   * collector.add(passView).add(scanLog)
+   * ```
+   */
+  add(projection: Projection<Conn>): Collector<Conn>
+  /**
+   * Claims the store (`LOCKED` rejects) and opens every projection; resolves once each serves its
+   * existing data. Catch-up and rebuilds go on in the background.
+   *
+   * @example
+   * ```ts
+   * await collector.start() // reads are served from here on
+   * ```
+   */
   start(): Promise<void>
+  /**
+   * Graceful and idempotent: the batch in flight commits or rolls back, waiters get `CLOSED`, an
+   * unfinished build is thrown away, every slot and the store are closed (the event log is not).
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => void collector.stop().then(() => events.close()))
+   * ```
+   */
   stop(): Promise<void>
+  /**
+   * Synchronous: every projection's state, position, head, lag, error and rebuild progress.
+   *
+   * @example
+   * ```ts
+   * const behind = collector.status().filter((s) => s.lag > 1000).map((s) => s.name)
+   * ```
+   */
   status(): ProjectionStatus[]
+  /**
+   * Read-your-writes: resolves when the live data of every named projection (default: all) is at
+   * `position` or beyond. `TIMEOUT` after `timeoutMs` (default 30 s), `FAILED` at once for a
+   * projection halted by `onError: 'stop'`, `CLOSED` on stop.
+   *
+   * @example
+   * ```ts
+   * const { position } = await events.append('pass-1', [issued])
+   * await collector.waitFor(position, { projections: ['passes.pass_view'], timeoutMs: 2000 })
+   * ```
+   */
   waitFor(position: number, options?: { projections?: string[]; timeoutMs?: number }): Promise<void>
+  /**
+   * Rebuilds one projection from the log, beside the live data where the store can (zero
+   * downtime); resolves when the new data is in place. A second call while one runs gets the
+   * same promise.
+   *
+   * @example
+   * ```ts
+   * await collector.rebuild('passes.pass_view')
+   * ```
+   */
   rebuild(name: string): Promise<void>
+  /**
+   * Subscribes to `progress`, `error` or `rebuilt`; returns the unsubscribe. A listener that
+   * throws or rejects is logged, never breaks the collector.
+   *
+   * @example
+   * ```ts
+   * const off = collector.on('rebuilt', (r) => logger.info('rebuilt', { name: r.name, durationMs: r.durationMs }))
+   * off()
+   * ```
+   */
   on(event: 'progress', listener: (info: ProgressInfo) => void): () => void
   on(event: 'error', listener: (info: ErrorInfo) => void): () => void
   on(event: 'rebuilt', listener: (info: RebuiltInfo) => void): () => void
   on(event: 'progress' | 'error' | 'rebuilt', listener: (info: any) => void): () => void
-  /** Events parked for a projection with `onError: 'skip'`. */
+  /**
+   * Events parked for a projection with `onError: 'skip'`, oldest first.
+   *
+   * @example
+   * ```ts
+   * for (const p of await collector.parked('passes.pass_view')) logger.warn('parked', { position: p.position, error: p.error })
+   * ```
+   */
   parked(name: string): Promise<ParkedEvent[]>
-  /** A read-only connection to the projection's current live data (see `ProjectionStore.reader`). */
-  reader<Conn = unknown>(name: string): Conn
+  /**
+   * A read-only connection to the projection's current live data (see `ProjectionStore.reader`);
+   * ask again per query, since a swap replaces it.
+   *
+   * @example
+   * ```ts
+   * const rows = collector.reader('passes.pass_view').prepare('select * from passes').all()
+   * ```
+   */
+  reader<Reader = Conn>(name: string): Reader
+  /**
+   * Tells the collector that a query on `reader(name)` failed with `error` (`createReader` of
+   * `@eskit/kysely-views` calls it for every failed query). Corruption marks the projection's data
+   * damaged: the store checks it, moves it aside and the projection rebuilds. Never throws.
+   */
+  readFailed(name: string, error: unknown): void
   /** The store the collector runs on. */
-  readonly store: ProjectionStore<any>
+  readonly store: ProjectionStore<Conn>
   /** The event log the collector reads. */
   readonly events: EventStore
 }

@@ -42,7 +42,6 @@ export type {
   StoreContext,
   StoreRequest,
 } from './projection-store.js'
-export { sqliteErrorCode, toEskitError } from './sqlite-errors.js'
 export {
   assertProjectionName,
   assertStreamId,

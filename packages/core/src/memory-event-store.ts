@@ -1,19 +1,19 @@
+import {
+  assertReadAllOptions,
+  concurrencyError,
+  createAppendListeners,
+  decodeEventRecord,
+  type EventRecord,
+  expectedVersionMatches,
+  validateAppend,
+} from './adapter/event-store-kit.js'
+import { createLifecycle } from './adapter/lifecycle.js'
 import { EskitError } from './eskit-error.js'
-import type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
+import type { NewEvent, StoredEvent } from './event.js'
 import type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
-import { type Logger, silentLogger } from './logger.js'
-import { assertStreamId, encodeEvents } from './validation.js'
-
-/** One event as the in-memory log keeps it: JSON text, so nobody can mutate it afterwards. */
-interface MemoryRecord {
-  readonly position: number
-  readonly streamId: string
-  readonly streamVersion: number
-  readonly type: string
-  readonly data: string
-  readonly metadata: string | null
-  readonly recordedAt: number
-}
+import type { Logger } from './logger.js'
+import { silentLogger } from './logger.js'
+import { assertStreamId } from './validation.js'
 
 /**
  * The data behind {@link createMemoryEventStore}. Pass the same state to a second store to
@@ -28,7 +28,7 @@ interface MemoryRecord {
 export interface MemoryEventStoreState {
   /** The log's id, fixed by the first store opened on this state. */
   id: string | undefined
-  readonly records: MemoryRecord[]
+  readonly records: EventRecord[]
   readonly streams: Map<string, number>
 }
 
@@ -91,48 +91,16 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
     })
   }
   const id = state.id
-  const logger = options.logger ?? silentLogger
-  const listeners = new Set<(head: number) => void>()
-  let closed = false
+  const listeners = createAppendListeners(options.logger ?? silentLogger)
+  const life = createLifecycle('the event store', { open: true })
 
-  const assertOpen = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the event store is closed')
-  }
-
-  const toStored = (record: MemoryRecord): StoredEvent => {
-    const event: StoredEvent = {
-      position: record.position,
-      streamId: record.streamId,
-      streamVersion: record.streamVersion,
-      type: record.type,
-      data: JSON.parse(record.data),
-      recordedAt: new Date(record.recordedAt),
-    }
-    if (record.metadata !== null) event.metadata = JSON.parse(record.metadata)
-    return event
-  }
-
-  const store: EventStore = {
+  return {
     id,
-    async append(
-      streamId: string,
-      events: NewEvent[],
-      appendOptions: AppendOptions = {},
-    ): Promise<AppendResult> {
-      assertOpen()
-      assertStreamId(streamId)
-      const encoded = encodeEvents(events)
-      const expected = appendOptions.expectedVersion ?? 'any'
-      assertExpectedVersion(expected)
+    async append(streamId: string, events: NewEvent[], appendOptions?: AppendOptions): Promise<AppendResult> {
+      life.assertOpen()
+      const { encoded, expected } = validateAppend(streamId, events, appendOptions)
       const actual = state.streams.get(streamId) ?? 0
-      const matches = expected === 'any' || (expected === 'no-stream' ? actual === 0 : expected === actual)
-      if (!matches) {
-        throw new EskitError(
-          'CONCURRENCY',
-          `stream ${JSON.stringify(streamId)} is at version ${actual}, expected ${String(expected)}`,
-          { details: { streamId, expected, actual } },
-        )
-      }
+      if (!expectedVersionMatches(expected, actual)) throw concurrencyError(streamId, expected, actual)
       const recordedAt = Date.now()
       let version = actual
       for (const event of encoded) {
@@ -149,83 +117,35 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       }
       state.streams.set(streamId, version)
       const head = state.records.length
-      for (const listener of [...listeners]) {
-        try {
-          listener(head)
-        } catch (error) {
-          logger.error('onAppend listener threw', { error: errorMessage(error), head })
-        }
-      }
+      listeners.notify(head)
       return { position: head, streamVersion: version }
     },
     async readAll(readOptions: ReadAllOptions): Promise<StoredEvent[]> {
-      assertOpen()
-      const { after, limit, types } = assertReadAll(readOptions)
+      life.assertOpen()
+      assertReadAllOptions(readOptions)
+      const { after, limit, types } = readOptions
       const wanted = types === undefined ? undefined : new Set(types)
       const result: StoredEvent[] = []
       // positions start at 1 without gaps: position p is records[p - 1]
-      for (let i = Math.max(0, after); i < state.records.length && result.length < limit; i++) {
-        const record = state.records[i] as MemoryRecord
-        if (wanted === undefined || wanted.has(record.type)) result.push(toStored(record))
+      for (let i = after; i < state.records.length && result.length < limit; i++) {
+        const record = state.records[i] as EventRecord
+        if (wanted === undefined || wanted.has(record.type)) result.push(decodeEventRecord(record))
       }
       return result
     },
     async readStream(streamId: string): Promise<StoredEvent[]> {
-      assertOpen()
+      life.assertOpen()
       assertStreamId(streamId)
-      return state.records.filter((record) => record.streamId === streamId).map(toStored)
+      return state.records.filter((record) => record.streamId === streamId).map(decodeEventRecord)
     },
     async head(): Promise<number> {
-      assertOpen()
+      life.assertOpen()
       return state.records.length
     },
     onAppend(listener: (head: number) => void): () => void {
-      assertOpen()
-      if (typeof listener !== 'function') {
-        throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
-      }
-      // wrapped so the same function can subscribe twice and unsubscribe once each
-      const entry = (head: number): void => listener(head)
-      listeners.add(entry)
-      return () => {
-        listeners.delete(entry)
-      }
+      life.assertOpen()
+      return listeners.add(listener)
     },
-    async close(): Promise<void> {
-      closed = true
-      listeners.clear()
-    },
+    close: () => life.close(() => listeners.clear()),
   }
-  return store
-}
-
-function assertExpectedVersion(expected: unknown): asserts expected is ExpectedVersion {
-  if (expected === 'any' || expected === 'no-stream') return
-  if (typeof expected === 'number' && Number.isInteger(expected) && expected >= 0) return
-  throw new EskitError(
-    'INVALID_ARGUMENT',
-    `expectedVersion must be a non-negative integer, 'any' or 'no-stream', not ${JSON.stringify(expected)}`,
-    { details: { expectedVersion: expected } },
-  )
-}
-
-function assertReadAll(options: ReadAllOptions): ReadAllOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new EskitError('INVALID_ARGUMENT', 'readAll needs { after, limit }')
-  }
-  const { after, limit, types } = options
-  if (!Number.isInteger(after) || after < 0) {
-    throw new EskitError('INVALID_ARGUMENT', `readAll: after must be an integer >= 0, not ${String(after)}`)
-  }
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new EskitError('INVALID_ARGUMENT', `readAll: limit must be an integer >= 1, not ${String(limit)}`)
-  }
-  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
-    throw new EskitError('INVALID_ARGUMENT', 'readAll: types must be an array of strings')
-  }
-  return options
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -1,3 +1,7 @@
+import { createLifecycle } from './adapter/lifecycle.js'
+import { assertProjectionShape } from './adapter/projection-checks.js'
+import { projectionError } from './adapter/storage-faults.js'
+import { checkpointConflict, notInitialized, slotClosedError } from './adapter/store-errors.js'
 import { assertBatchCommit } from './batch-commit.js'
 import type { ProjectionStatus } from './collector-types.js'
 import { EskitError } from './eskit-error.js'
@@ -134,15 +138,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     detectsLoss: options.detectsLoss ?? false,
     externalRequests: true,
   }
-  let opened = false
-  let closed = false
+  const life = createLifecycle('the memory store', { reopen: true })
   let logger: Logger = silentLogger
   const openSlots = new Set<MemorySlot>()
-
-  const assertUsable = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the memory store is closed')
-    if (!opened) throw new EskitError('INVALID_STATE', 'open the memory store first')
-  }
+  const assertUsable = (): void => life.assertOpen()
 
   interface MemorySlot extends ProjectionSlot {
     data: MemoryProjectionData
@@ -157,7 +156,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     const name = projection.name
     const assertSlotOpen = (): void => {
       assertUsable()
-      if (slot.closed) throw new EskitError('CLOSED', `the slot of ${name} is closed`)
+      if (slot.closed) throw slotClosedError(name)
     }
     const slot: MemorySlot = {
       name,
@@ -173,7 +172,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         try {
           await projection.setup(transaction.conn)
         } catch (error) {
-          throw projectionFailed(name, 'setup', error)
+          throw projectionError(name, 'setup', error)
         } finally {
           transaction.end()
         }
@@ -191,27 +190,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         assertSlotOpen()
         assertBatchCommit(batch)
         const stored = slot.data.state
-        if (stored === null) {
-          throw new EskitError('INVALID_STATE', `${name} is not initialised: call initialize first`)
-        }
-        const conflict = (actual: number): EskitError =>
-          new EskitError(
-            'CHECKPOINT_CONFLICT',
-            `checkpoint of ${name} is ${actual}, not ${batch.from}: batch rolled back`,
-            { details: { name, expected: batch.from, actual } },
-          )
-        if (stored.position !== batch.from) throw conflict(stored.position)
+        if (stored === null) throw notInitialized(name)
+        if (stored.position !== batch.from) throw checkpointConflict(name, batch.from, stored.position)
         const transaction = beginMemoryTransaction(slot.data.tables)
         try {
           if (batch.events.length > 0) await projection.apply(batch.events, transaction.conn)
         } catch (error) {
-          throw projectionFailed(name, 'apply', error, { from: batch.from, to: batch.to })
+          throw projectionError(name, 'apply', error, { details: { from: batch.from, to: batch.to } })
         } finally {
           transaction.end()
         }
         assertSlotOpen()
         // apply may be async: the swap is checked again at publish time
-        if (slot.data.state !== stored) throw conflict(slot.data.state?.position ?? 0)
+        if (slot.data.state !== stored)
+          throw checkpointConflict(name, batch.from, slot.data.state?.position ?? null)
         slot.data.tables = transaction.result()
         if (batch.parked && batch.parked.length > 0) {
           slot.data.parked = [...slot.data.parked, ...batch.parked.map((parked) => structuredClone(parked))]
@@ -248,23 +240,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     capabilities,
     state,
     async open(context: StoreContext) {
-      if (closed) throw new EskitError('CLOSED', 'the memory store is closed')
+      life.assertNotClosed()
       if (state.owner !== undefined && state.owner !== store) {
         throw new EskitError('LOCKED', 'the memory store state is owned by another store instance')
       }
       state.owner = store
       logger = context.logger
-      opened = true
+      life.open()
       logger.debug('memory store opened', { logId: context.logId })
     },
     async openSlot(projection) {
       assertUsable()
-      assertProjectionName(projection.name)
+      assertProjectionShape(projection)
       return makeSlot(projection, liveData(projection.name), true)
     },
     async beginBuild(projection): Promise<ProjectionBuild> {
       assertUsable()
-      assertProjectionName(projection.name)
+      assertProjectionShape(projection)
       if (!capabilities.buildBeside) {
         throw new EskitError('INVALID_STATE', 'this memory store rebuilds in place (buildBeside: false)')
       }
@@ -316,25 +308,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       state.requests.push({ type: 'rebuild', name, id })
       return id
     },
-    async close() {
-      if (closed) return
-      closed = true
-      for (const slot of [...openSlots]) await slot.close()
-      if (state.owner === store) state.owner = undefined
-    },
+    close: () =>
+      life.close(async () => {
+        for (const slot of [...openSlots]) await slot.close()
+        if (state.owner === store) state.owner = undefined
+      }),
   }
   return store
-}
-
-function projectionFailed(
-  name: string,
-  step: 'setup' | 'apply',
-  error: unknown,
-  details: Record<string, unknown> = {},
-): EskitError {
-  const reason = error instanceof Error ? error.message : String(error)
-  return new EskitError('PROJECTION_FAILED', `${step} of ${name} failed: ${reason}`, {
-    cause: error,
-    details: { name, step, ...details },
-  })
 }

@@ -5,8 +5,8 @@ import {
   type NewEvent,
   type Projection,
   type StoredEvent,
-  sqliteErrorCode,
 } from '@eskit/core'
+import { sqliteErrorCode } from '@eskit/core/sqlite'
 import type { CompiledQuery, Kysely } from 'kysely'
 import { BoundQuery } from './bound-query.js'
 import { compileOnlyDb } from './compile-only-db.js'

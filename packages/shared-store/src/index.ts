@@ -5,4 +5,9 @@ export {
   type MigrationReport,
   migrateSharedToFiles,
 } from './migrate-shared-to-files.js'
-export { type SharedStoreCommonOptions, type SharedStoreOptions, sharedStore } from './shared-store.js'
+export {
+  type SharedStore,
+  type SharedStoreCommonOptions,
+  type SharedStoreOptions,
+  sharedStore,
+} from './shared-store.js'

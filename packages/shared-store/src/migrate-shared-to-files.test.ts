@@ -1,13 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { EskitError, silentLogger } from '@eskit/core'
-import {
-  directoryLayout,
-  inspectDirectory,
-  PARKED_TABLE,
-  readProjectionMetadata,
-  sqliteStore,
-} from '@eskit/sqlite-store'
+import { inspectDirectory, sqliteStore } from '@eskit/sqlite-store'
+import { directoryLayout, PARKED_TABLE, readProjectionMetadata } from '@eskit/sqlite-store/files'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers.js'

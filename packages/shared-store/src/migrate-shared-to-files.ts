@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { EskitError, isValidProjectionName, type Logger, silentLogger, toEskitError } from '@eskit/core'
+import { EskitError, isValidProjectionName, type Logger, silentLogger } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import {
   acquireOwnership,
   directoryLayout,
@@ -10,7 +11,7 @@ import {
   projectionFilePath,
   readProjectionMetadata,
   writeProjectionMetadata,
-} from '@eskit/sqlite-store'
+} from '@eskit/sqlite-store/files'
 import Database from 'better-sqlite3'
 import type { OwnedObjectRow, ParkedRow, ProjectionRow } from './eskit-tables.js'
 import { isVirtualTable, objectKey, quoteIdentifier, type SchemaObject } from './schema-objects.js'

@@ -1,4 +1,5 @@
-import { EskitError, toEskitError } from '@eskit/core'
+import { EskitError } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 
 /** A claim on a shared database for this process; released by {@link OwnershipLock.release}. */

@@ -1,19 +1,13 @@
 import { EskitError, type StoredEvent } from '@eskit/core'
+import { decodeEventRecord, type EventRecord } from '@eskit/core/adapter'
 import type BetterSqlite3 from 'better-sqlite3'
 import { EVENTS_TABLE, TYPE_INDEX } from './schema.js'
 
-/** A row of `events` as the read statements return it. */
-interface EventRow {
-  position: number
-  stream_id: string
-  stream_version: number
-  type: string
-  data: string
-  metadata: string | null
-  recorded_at: number
-}
+/** Rows come back as the adapter kit's `EventRecord`s (columns aliased), decoded by it. */
+type EventRow = EventRecord
 
-const COLUMNS = 'position, stream_id, stream_version, type, data, metadata, recorded_at'
+const COLUMNS =
+  'position, stream_id AS streamId, stream_version AS streamVersion, type, data, metadata, recorded_at AS recordedAt'
 
 /**
  * A type-filtered read first scans this many rows per wanted event in position order (cheap when
@@ -79,17 +73,7 @@ function toEvents(rows: EventRow[]): StoredEvent[] {
   let i = 0
   try {
     for (; i < rows.length; i++) {
-      const row = rows[i] as EventRow
-      const event: StoredEvent = {
-        position: row.position,
-        streamId: row.stream_id,
-        streamVersion: row.stream_version,
-        type: row.type,
-        data: JSON.parse(row.data),
-        recordedAt: new Date(row.recorded_at),
-      }
-      if (row.metadata !== null) event.metadata = JSON.parse(row.metadata)
-      events[i] = event
+      events[i] = decodeEventRecord(rows[i] as EventRow)
     }
   } catch (error) {
     // The store only ever writes JSON.stringify output: text that does not parse was damaged.

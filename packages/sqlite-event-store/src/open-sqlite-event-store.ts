@@ -3,22 +3,28 @@ import path from 'node:path'
 import {
   type AppendOptions,
   type AppendResult,
-  assertStreamId,
-  type EncodedEvent,
   EskitError,
   type EventStore,
   type ExpectedVersion,
-  encodeEvents,
   type Logger,
   type NewEvent,
   type ReadAllOptions,
   type StoredEvent,
   silentLogger,
-  toEskitError,
 } from '@eskit/core'
+import {
+  assertReadAllOptions,
+  assertStreamId,
+  concurrencyError,
+  createAppendListeners,
+  createLifecycle,
+  type EncodedEvent,
+  validateAppend,
+} from '@eskit/core/adapter'
+import { toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
-import { assertExpectedVersion, assertReadAllOptions } from './arguments.js'
 import { createEventReader } from './event-reader.js'
+import { type LogFileIdentity, logFileIdentity } from './log-file-identity.js'
 import { EVENTS_TABLE, ensureSchema, inspectLog, SCHEMA_VERSION, verifyLog } from './schema.js'
 
 /**
@@ -202,7 +208,8 @@ function openPath(options: SqliteEventStorePathOptions, logger: Logger): EventSt
       // A huge append grows the -wal file; without a limit it keeps that size after checkpoints.
       db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`)
     })
-    return createStore(db, { id, owned: true, logger })
+    const identity = memory ? undefined : logFileIdentity(path.resolve(file))
+    return createStore(db, { id, owned: true, logger, ...(identity ? { identity } : {}) })
   } catch (error) {
     db.close()
     throw toEskitError(error, `could not open the event log at ${file}`, { path: file })
@@ -298,10 +305,12 @@ interface StoreContext {
   /** Whether `close()` closes the database (true when eskit opened it from a path). */
   owned: boolean
   logger: Logger
+  /** The file opened from a path: appends stop once it was deleted or replaced. */
+  identity?: LogFileIdentity
 }
 
 function createStore(db: Database.Database, context: StoreContext): EventStore {
-  const { id, owned, logger } = context
+  const { id, owned, logger, identity } = context
   const reader = createEventReader(db)
   const currentVersion = db
     .prepare<[string], number | null>(`SELECT max(stream_version) FROM ${EVENTS_TABLE} WHERE stream_id = ?`)
@@ -347,11 +356,7 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
       )
       if (inserted === undefined) {
         const actual = currentVersion.get(streamId) ?? 0
-        throw new EskitError(
-          'CONCURRENCY',
-          `stream ${JSON.stringify(streamId)} is at version ${actual}, expected ${String(expected)}`,
-          { details: { streamId, expected, actual } },
-        )
+        throw concurrencyError(streamId, expected, actual)
       }
       let [position, version] = inserted
       for (let i = 1; i < encoded.length; i++) {
@@ -366,27 +371,42 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     },
   )
 
-  const listeners = new Set<(head: number) => void>()
-  let closed = false
-
-  const assertOpen = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the event store is closed')
-    if (!db.open) throw new EskitError('CLOSED', 'the database of the event store was closed')
+  const listeners = createAppendListeners(logger)
+  const life = createLifecycle('the event store', { open: true })
+  /** Set once the file was found deleted or replaced: every later append is refused at once. */
+  let lost = false
+  const lostError = (): EskitError =>
+    new EskitError(
+      'LOG_LOST',
+      `the event log file ${identity?.file ?? ''} was deleted or replaced while it was open: appends are ` +
+        'refused, since they would go to a file no later start reads; restore the file, or restart ' +
+        'the application on the log that should be used',
+      { details: { path: identity?.file } },
+    )
+  /** Before and after each append: a vanished or replaced file never acknowledges an append. */
+  const assertFileKept = (): void => {
+    if (lost) throw lostError()
+    if (identity === undefined) return
+    let same: boolean
+    try {
+      same = identity.same()
+    } catch (error) {
+      throw toEskitError(error, `could not look at the event log file ${identity.file}`, {
+        path: identity.file,
+      })
+    }
+    if (!same) {
+      lost = true
+      logger.error('the event log file was deleted or replaced while open; appends are refused', {
+        path: identity.file,
+      })
+      throw lostError()
+    }
   }
 
-  const notify = (head: number): void => {
-    if (listeners.size === 0) return
-    for (const listener of [...listeners]) {
-      try {
-        const returned: unknown = listener(head)
-        // An async listener's rejection would otherwise be an unhandled rejection.
-        if (returned instanceof Promise) {
-          returned.catch((error: unknown) => logListenerError(logger, error, head))
-        }
-      } catch (error) {
-        logListenerError(logger, error, head)
-      }
-    }
+  const assertOpen = (): void => {
+    life.assertOpen()
+    if (!db.open) throw new EskitError('CLOSED', 'the database of the event store was closed')
   }
 
   return {
@@ -394,22 +414,22 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
       assertOpen()
       if (db.readonly) throw new EskitError('READ_ONLY', 'the event log is opened read-only')
-      assertStreamId(streamId)
-      const encoded = encodeEvents(events)
-      const expected = options?.expectedVersion ?? 'any'
-      assertExpectedVersion(expected)
+      const { encoded, expected } = validateAppend(streamId, events, options)
       if (db.inTransaction) {
         // Inside the application's transaction the events would only be savepointed: listeners
         // would hear of events that a later rollback removes.
         throw new EskitError('INVALID_STATE', 'append cannot run inside an open transaction of the database')
       }
+      assertFileKept()
       let result: AppendResult
       try {
         result = appendInTransaction.immediate(streamId, encoded, expected, Date.now())
       } catch (error) {
         throw toEskitError(error, `could not append to stream ${JSON.stringify(streamId)}`, { streamId })
       }
-      notify(result.position)
+      // deleted or replaced during the commit: the events went to the old inode, not acknowledged
+      assertFileKept()
+      listeners.notify(result.position)
       return result
     },
     async readAll(options: ReadAllOptions): Promise<StoredEvent[]> {
@@ -440,38 +460,17 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
     },
     onAppend(listener: (head: number) => void): () => void {
       assertOpen()
-      if (typeof listener !== 'function') {
-        throw new EskitError('INVALID_ARGUMENT', 'onAppend needs a function')
-      }
-      // Wrapped so the same function can subscribe twice and each unsubscribe removes one.
-      const entry = (head: number): void => listener(head)
-      listeners.add(entry)
-      return () => {
-        listeners.delete(entry)
-      }
+      return listeners.add(listener)
     },
-    async close(): Promise<void> {
-      if (closed) return
-      closed = true
-      listeners.clear()
-      if (owned && db.open) {
+    close: () =>
+      life.close(() => {
+        listeners.clear()
+        if (!owned || !db.open) return
         try {
           db.close()
         } catch (error) {
           throw toEskitError(error, 'could not close the event log')
         }
-      }
-    },
-  }
-}
-
-function logListenerError(logger: Logger, error: unknown, head: number): void {
-  try {
-    logger.error('onAppend listener threw', {
-      error: error instanceof Error ? error.message : String(error),
-      head,
-    })
-  } catch {
-    // A logger that throws must not turn a committed append into a failure.
+      }),
   }
 }

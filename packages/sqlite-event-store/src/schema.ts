@@ -1,4 +1,5 @@
-import { EskitError, sqliteErrorCode, toEskitError } from '@eskit/core'
+import { EskitError } from '@eskit/core'
+import { sqliteErrorCode, toEskitError } from '@eskit/core/sqlite'
 import type BetterSqlite3 from 'better-sqlite3'
 
 /** Table holding the log's identity (`id`, `created_at`) as key/value rows. */

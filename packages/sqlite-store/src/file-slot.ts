@@ -1,10 +1,20 @@
 import fs from 'node:fs'
 import type { BatchCommit, Projection, ProjectionSlot, SlotState } from '@eskit/core'
-import { assertBatchCommit, EskitError, toEskitError } from '@eskit/core'
+import { EskitError } from '@eskit/core'
+import {
+  assertBatchCommit,
+  checkpointConflict,
+  projectionError as classifyProjectionError,
+  decodeParkedEvent,
+  encodeParkedEvent,
+  notInitialized,
+  type ParkedEventRow,
+  slotClosedError,
+} from '@eskit/core/adapter'
+import { isSqliteCorruption, sqliteStorageFault, toEskitError } from '@eskit/core/sqlite'
 import type Database from 'better-sqlite3'
 import { type ConnectionMode, openWriter, settleForRest } from './connection.js'
 import { ESKIT_SCHEMA_SQL, FORMAT_VERSION, METADATA_TABLE, PARKED_TABLE } from './metadata.js'
-import { selectParkedEvents } from './parked-events.js'
 
 /** The identity of a file on disk: a deleted-and-recreated or replaced file has another one. */
 interface FileIdentity {
@@ -31,6 +41,8 @@ export interface FileSlot extends ProjectionSlot {
   retire(): void
   /** True once an operation saw SQLite report corruption: the file must be checked before reuse. */
   readonly suspect: boolean
+  /** Corruption was seen through another connection to the file (a reader): `check()` says lost. */
+  markSuspect(): void
 }
 
 interface Statements {
@@ -42,14 +54,7 @@ interface Statements {
   park: Database.Statement
 }
 
-/** SQLite failures of the storage, not of the projection: they never park an event. */
-const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PERM|NOMEM|BUSY|LOCKED)/
-const CORRUPTION = /^SQLITE_(CORRUPT|NOTADB)/
-
 const RESOLVED: Promise<void> = Promise.resolve()
-
-const sqliteCode = (error: unknown): string =>
-  typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : ''
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
@@ -85,7 +90,7 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
   let handed: Database.Database | undefined = options.connection
 
   const usable = (): { db: Database.Database; statements: Statements } => {
-    if (closed) throw new EskitError('CLOSED', `the slot of ${name} is closed`, { details: { name } })
+    if (closed) throw slotClosedError(name)
     if (db === null || statements === null || !db.open) {
       throw new EskitError('IO', `the file of ${name} is being replaced; try again`, {
         details: { name, file },
@@ -99,7 +104,7 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
     message: string,
     details: Record<string, unknown> = {},
   ): EskitError => {
-    if (CORRUPTION.test(sqliteCode(error))) suspect = true
+    if (isSqliteCorruption(error)) suspect = true
     return toEskitError(error, message, { name, file, ...details })
   }
 
@@ -109,13 +114,12 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
     step: 'setup' | 'apply',
     details: Record<string, unknown> = {},
   ): EskitError => {
-    if (STORAGE_FAILURE.test(sqliteCode(error))) {
-      return storageError(error, `${step} of ${name} failed`, { step, ...details })
-    }
-    const reason = error instanceof Error ? error.message : String(error)
-    return new EskitError('PROJECTION_FAILED', `${step} of ${name} failed: ${reason}`, {
-      cause: error,
-      details: { name, step, ...details },
+    return classifyProjectionError(name, step, error, {
+      classify: (thrown) =>
+        sqliteStorageFault(thrown)
+          ? storageError(thrown, `${step} of ${name} failed`, { step, ...details })
+          : null,
+      details,
     })
   }
 
@@ -137,16 +141,8 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
 
   const conflict = (prepared: Statements, batch: BatchCommit): EskitError => {
     const stored = readState(prepared)
-    if (stored === null) {
-      return new EskitError('INVALID_STATE', `${name} is not initialised: call initialize first`, {
-        details: { name },
-      })
-    }
-    return new EskitError(
-      'CHECKPOINT_CONFLICT',
-      `checkpoint of ${name} is ${stored.position}, not ${batch.from}: batch rolled back`,
-      { details: { name, expected: batch.from, actual: stored.position } },
-    )
+    if (stored === null) return notInitialized(name)
+    return checkpointConflict(name, batch.from, stored.position)
   }
 
   const finish = (conn: Database.Database, prepared: Statements, batch: BatchCommit): void => {
@@ -162,17 +158,7 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
     }
     try {
       if (batch.parked) {
-        for (const parked of batch.parked) {
-          prepared.park.run(
-            parked.position,
-            parked.streamId,
-            parked.type,
-            parked.error,
-            parked.attempts,
-            parked.parkedAt,
-            JSON.stringify(parked.event),
-          )
-        }
+        for (const parked of batch.parked) prepared.park.run(encodeParkedEvent(parked))
       }
       prepared.commit.run()
     } catch (error) {
@@ -235,6 +221,10 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
 
     connection() {
       return usable().db
+    },
+
+    markSuspect() {
+      suspect = true
     },
 
     state() {
@@ -337,7 +327,13 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
     async parked() {
       const { db: conn } = usable()
       try {
-        return selectParkedEvents(conn)
+        const rows = conn
+          .prepare(
+            `select position, stream_id as streamId, type, error, attempts, parked_at as parkedAt, event
+             from ${PARKED_TABLE} order by position`,
+          )
+          .all() as ParkedEventRow[]
+        return rows.map(decodeParkedEvent)
       } catch (error) {
         throw storageError(error, `could not read the parked events of ${name}`)
       }
@@ -395,7 +391,8 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
           ),
           park: conn.prepare(
             `insert or replace into ${PARKED_TABLE}
-             (position, stream_id, type, error, attempts, parked_at, event) values (?, ?, ?, ?, ?, ?, ?)`,
+             (position, stream_id, type, error, attempts, parked_at, event)
+             values (@position, @streamId, @type, @error, @attempts, @parkedAt, @event)`,
           ),
         }
         identity = { dev: stat.dev, ino: stat.ino }

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
-import { EskitError, sqliteErrorCode, toEskitError } from '@eskit/core'
+import { EskitError } from '@eskit/core'
+import { sqliteErrorCode, toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger } from '@eskit/core'
-import { toEskitError } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import { ensureDirectory } from './ensure-directory.js'
 import { type DirectoryLayout, SQLITE_COMPANION_SUFFIXES } from './layout.js'
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { toEskitError } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import { projectionFilePath, SQLITE_COMPANION_SUFFIXES } from './layout.js'
 import { acquireOwnership } from './ownership.js'
 

@@ -12,14 +12,9 @@ import type {
   StoreContext,
   StoreRequest,
 } from '@eskit/core'
-import {
-  assertProjectionName,
-  EskitError,
-  isEskitError,
-  silentLogger,
-  sqliteErrorCode,
-  toEskitError,
-} from '@eskit/core'
+import { assertProjectionName, EskitError, isEskitError, silentLogger } from '@eskit/core'
+import { assertProjectionShape, createLifecycle } from '@eskit/core/adapter'
+import { sqliteErrorCode, toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 import { openReader, tuneWriter } from './connection.js'
 import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
@@ -133,35 +128,20 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const capabilities: StoreCapabilities = { buildBeside: true, detectsLoss: true, externalRequests: true }
 
   let logger: Logger = options.logger ?? silentLogger
+  /** The id of the event log the collector runs on (from `open`). */
+  let logId: string | undefined
   let lock: OwnershipLock | null = null
-  let closed = false
   let tracker: RequestTracker | null = null
+  /** What the collector published last: a request taken now is measured against it. */
+  let published: readonly ProjectionStatus[] = []
   const lives = new Map<string, Live>()
   const builds = new Set<Build>()
   /** Names whose file reported corruption: quick-checked before they are trusted again. */
   const suspects = new Set<string>()
 
-  const assertOpen = (): void => {
-    if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
-    if (lock === null)
-      throw new EskitError('INVALID_STATE', 'open the sqlite store first', { details: { dir } })
-  }
-
-  const assertProjection = (projection: Projection<Database.Database>): void => {
-    if (typeof projection !== 'object' || projection === null) {
-      throw new EskitError('INVALID_ARGUMENT', 'a projection must be an object')
-    }
-    assertProjectionName(projection.name)
-    if (typeof projection.setup !== 'function' || typeof projection.apply !== 'function') {
-      throw new EskitError(
-        'INVALID_ARGUMENT',
-        `projection ${projection.name} needs setup and apply functions`,
-        {
-          details: { name: projection.name },
-        },
-      )
-    }
-  }
+  const life = createLifecycle('the sqlite store', { details: { dir } })
+  const assertOpen = (): void => life.assertOpen()
+  const assertProjection = assertProjectionShape
 
   const liveOf = (name: string): Live => {
     let live = lives.get(name)
@@ -222,6 +202,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (metadata.name !== name) {
         db.close()
         return { problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}` }
+      }
+      if (logId !== undefined && metadata.logId !== logId) {
+        // Rebuilt from this log it would lose data the operator may still want (the app pointed
+        // at the wrong log): kept in quarantine, recoverable, rather than emptied in place.
+        db.close()
+        return { problem: `built from another event log (id ${metadata.logId}, this log is ${logId})` }
       }
       if (integrityCheck === 'quick' || suspects.has(name)) {
         const result = db.pragma('quick_check', { simple: true })
@@ -447,10 +433,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     dir,
 
     async open(context: StoreContext) {
-      if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
-      if (lock !== null)
-        throw new EskitError('INVALID_STATE', 'the sqlite store is already open', { details: { dir } })
+      life.assertCanOpen()
       logger = options.logger ?? context?.logger ?? silentLogger
+      logId = typeof context?.logId === 'string' ? context.logId : undefined
       try {
         ensureDirectory(dir)
       } catch (error) {
@@ -465,6 +450,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         throw toEskitError(error, `could not prepare projection directory ${dir}`, { dir })
       }
       tracker = createRequestTracker(dir, logger)
+      life.open()
       logger.debug('sqlite store opened', { dir, logId: context?.logId })
     },
 
@@ -501,7 +487,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     reader(name) {
       assertProjectionName(name)
-      if (closed) throw new EskitError('CLOSED', 'the sqlite store is closed', { details: { dir } })
+      life.assertNotClosed()
       const live = liveOf(name)
       if (live.reader?.open) return live.reader
       const file = projectionFilePath(dir, name)
@@ -527,32 +513,49 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
           tracker?.rejected(request, `no projection named ${request.name} runs in process ${process.pid}`)
           continue
         }
-        tracker?.accepted(request)
+        tracker?.accepted(
+          request,
+          published.find((status) => status.name === request.name),
+        )
         taken.push(request)
       }
       return taken
     },
 
+    readFailed(name: string, error: unknown) {
+      const corrupt = isEskitError(error, 'CORRUPT') || sqliteErrorCode(error) === 'CORRUPT'
+      const slot = lives.get(name)?.slot
+      if (life.phase !== 'open' || !corrupt || !slot || slot.suspect) return
+      // The writer may never touch the damaged page (it only upserts): the reader's word is
+      // enough to have the file quick-checked and, if damaged, moved aside and rebuilt.
+      logger.warn('a read of the projection found its file damaged; checking it', {
+        name,
+        file: slot.file,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      slot.markSuspect()
+    },
+
     publishStatus(status: readonly ProjectionStatus[]) {
-      if (closed || lock === null) return
+      if (life.phase !== 'open') return
+      published = status
       writeStatusFile(dir, status)
       tracker?.observe(status)
     },
 
-    async close() {
-      if (closed) return
-      closed = true
-      for (const build of [...builds]) discardBuild(build)
-      for (const live of lives.values()) {
-        closeReader(live)
-        if (live.slot) await live.slot.close()
-      }
-      lives.clear()
-      tracker?.abandon('the owning process stopped before the rebuild completed')
-      lock?.release()
-      lock = null
-      logger.debug('sqlite store closed', { dir })
-    },
+    close: () =>
+      life.close(async () => {
+        for (const build of [...builds]) discardBuild(build)
+        for (const live of lives.values()) {
+          closeReader(live)
+          if (live.slot) await live.slot.close()
+        }
+        lives.clear()
+        tracker?.abandon('the owning process stopped before the rebuild completed')
+        lock?.release()
+        lock = null
+        logger.debug('sqlite store closed', { dir })
+      }),
   }
   return store
 }

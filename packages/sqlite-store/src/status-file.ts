@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { ProjectionStatus } from '@eskit/core'
-import { toEskitError } from '@eskit/core'
+import { toEskitError } from '@eskit/core/sqlite'
 import { ensureDirectory } from './ensure-directory.js'
 import { directoryLayout } from './layout.js'
 

@@ -7,8 +7,8 @@ import { isEskitError } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { directoryLayout } from '../src/files.js'
 import {
-  directoryLayout,
   isDirectoryOwned,
   readProjectionFile,
   readRequestResult,

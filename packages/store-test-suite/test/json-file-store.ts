@@ -1,29 +1,31 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { EskitError, type Projection, type ProjectionStore, type SlotState } from '@eskit/core'
 import {
   assertBatchCommit,
   assertProjectionName,
-  EskitError,
-  type ParkedEvent,
-  type Projection,
-  type ProjectionSlot,
-  type ProjectionStore,
-  type SlotState,
-} from '@eskit/core'
+  assertProjectionShape,
+  checkpointConflict,
+  createLifecycle,
+  decodeParkedEvent,
+  encodeParkedEvent,
+  notInitialized,
+  type ParkedEventRow,
+  projectionError,
+} from '@eskit/core/adapter'
 
 /** What a projection gets: one JSON document it changes freely inside setup/apply. */
 export type JsonDoc = Record<string, unknown>
-
 interface JsonFile {
   state: SlotState
-  parked: ParkedEvent[]
+  parked: ParkedEventRow[]
   doc: JsonDoc
 }
 
 /** The worked example of the core README: one JSON file per projection, rebuilt in place. */
 export function jsonFileStore(options: { dir: string }): ProjectionStore<JsonDoc> {
+  const life = createLifecycle('the json store')
   const lockPath = path.join(options.dir, '.lock')
-  let owned = false
   const fileOf = (name: string): string => {
     assertProjectionName(name) // names become file names: validate before touching the disk
     return path.join(options.dir, `${name}.json`)
@@ -38,40 +40,36 @@ export function jsonFileStore(options: { dir: string }): ProjectionStore<JsonDoc
   }
   // write, then rename over the old file: a crash leaves the old file or the new one, never half
   const write = (name: string, file: JsonFile): void => {
-    const temp = `${fileOf(name)}.tmp`
-    fs.writeFileSync(temp, JSON.stringify(file))
-    fs.renameSync(temp, fileOf(name))
+    fs.writeFileSync(`${fileOf(name)}.tmp`, JSON.stringify(file))
+    fs.renameSync(`${fileOf(name)}.tmp`, fileOf(name))
   }
-  const failed = (name: string, step: string, error: unknown): EskitError =>
-    new EskitError('PROJECTION_FAILED', `${step} of ${name} failed: ${String(error)}`, { cause: error })
 
   return {
     kind: 'json-files',
     capabilities: { buildBeside: false, detectsLoss: false, externalRequests: false },
     async open() {
+      life.assertCanOpen()
       fs.mkdirSync(options.dir, { recursive: true })
       try {
         fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' })
       } catch {
         throw new EskitError('LOCKED', `${options.dir} is owned by another store`)
       }
-      owned = true
+      life.open()
     },
-    async openSlot(projection: Projection<JsonDoc>): Promise<ProjectionSlot> {
-      if (!owned) throw new EskitError('INVALID_STATE', 'open the store first')
+    async openSlot(projection: Projection<JsonDoc>) {
+      life.assertOpen()
+      assertProjectionShape(projection)
       const name = projection.name
-      fileOf(name)
       return {
         name,
-        async state() {
-          return read(name)?.state ?? null
-        },
+        state: async () => read(name)?.state ?? null,
         async initialize({ version, logId }) {
           const doc: JsonDoc = {}
           try {
             await projection.setup(doc)
           } catch (error) {
-            throw failed(name, 'setup', error) // nothing written: the old file stays
+            throw projectionError(name, 'setup', error) // nothing written: the old file stays
           }
           write(name, {
             state: { position: 0, version, logId, builtAt: new Date().toISOString() },
@@ -82,36 +80,28 @@ export function jsonFileStore(options: { dir: string }): ProjectionStore<JsonDoc
         async commit(batch) {
           assertBatchCommit(batch)
           const file = read(name)
-          if (!file || file.state.position !== batch.from) {
-            throw new EskitError('CHECKPOINT_CONFLICT', `checkpoint of ${name} is not ${batch.from}`, {
-              details: { name, expected: batch.from, actual: file?.state.position ?? null },
-            })
+          if (!file) throw notInitialized(name)
+          if (file.state.position !== batch.from)
+            throw checkpointConflict(name, batch.from, file.state.position)
+          const doc = structuredClone(file.doc) // apply works on a copy: a throw leaves the file as it was
+          try {
+            if (batch.events.length > 0) await projection.apply(batch.events, doc)
+          } catch (error) {
+            throw projectionError(name, 'apply', error)
           }
-          // apply works on a copy: a throw leaves the file exactly as it was
-          const doc = structuredClone(file.doc)
-          if (batch.events.length > 0) {
-            try {
-              await projection.apply(batch.events, doc)
-            } catch (error) {
-              throw failed(name, 'apply', error)
-            }
-          }
-          const parked = [...file.parked, ...(batch.parked ?? [])]
+          const parked = [...file.parked, ...(batch.parked ?? []).map(encodeParkedEvent)]
           write(name, { state: { ...file.state, position: batch.to }, parked, doc })
         },
-        async parked() {
-          return read(name)?.parked ?? []
-        },
+        parked: async () => (read(name)?.parked ?? []).map(decodeParkedEvent),
         async close() {},
       }
     },
-    reader(name) {
-      return read(name)?.doc ?? {} // a snapshot: ask again per query
-    },
-    async close() {
-      if (!owned) return
-      owned = false
-      fs.rmSync(lockPath, { force: true })
+    reader: (name) => read(name)?.doc ?? {}, // a snapshot: ask again per query
+    close() {
+      const owned = life.phase === 'open'
+      return life.close(() => {
+        if (owned) fs.rmSync(lockPath, { force: true })
+      })
     },
   }
 }

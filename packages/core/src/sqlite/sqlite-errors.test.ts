@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { EskitError } from './eskit-error.js'
+import { EskitError } from '../eskit-error.js'
 import { sqliteErrorCode, toEskitError } from './sqlite-errors.js'
 
 const sqliteError = (code: string) => Object.assign(new Error(`sqlite said ${code}`), { code })
@@ -21,6 +21,9 @@ describe('SQLite error mapping', () => {
       ['SQLITE_PERM', 'READ_ONLY'],
       ['EACCES', 'READ_ONLY'],
       ['EROFS', 'READ_ONLY'],
+      ['SQLITE_ERROR', 'INVALID_QUERY'],
+      ['SQLITE_ERROR_MISSING_COLLSEQ', 'INVALID_QUERY'],
+      ['SQLITE_RANGE', 'INVALID_QUERY'],
       ['SQLITE_IOERR_WRITE', 'IO'],
       ['SOMETHING_ELSE', 'IO'],
     ]

@@ -1,6 +1,17 @@
-import { EskitError, type ExpectedVersion, type ReadAllOptions } from '@eskit/core'
+import { EskitError } from './eskit-error.js'
+import type { ExpectedVersion } from './event.js'
+import type { ReadAllOptions } from './event-store.js'
 
-/** Throws `INVALID_ARGUMENT` unless `expected` is a non-negative integer, `'any'` or `'no-stream'`. */
+/**
+ * Throws `INVALID_ARGUMENT` unless `expected` is a non-negative integer, `'any'` or `'no-stream'`.
+ * Every event store checks `append`'s option with it, so all refuse the same values alike.
+ *
+ * @example
+ * ```ts
+ * assertExpectedVersion(options?.expectedVersion ?? 'any')
+ * assertExpectedVersion(-1) // throws EskitError INVALID_ARGUMENT
+ * ```
+ */
 export function assertExpectedVersion(expected: unknown): asserts expected is ExpectedVersion {
   if (expected === 'any' || expected === 'no-stream') return
   if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return
@@ -11,7 +22,16 @@ export function assertExpectedVersion(expected: unknown): asserts expected is Ex
   )
 }
 
-/** Throws `INVALID_ARGUMENT` unless `options` is `{ after >= 0, limit >= 1, types?: string[] }`. */
+/**
+ * Throws `INVALID_ARGUMENT` unless `options` is `{ after >= 0, limit >= 1, types?: string[] }`:
+ * the shared check of `readAll`'s options for every event store.
+ *
+ * @example
+ * ```ts
+ * assertReadAllOptions({ after: 0, limit: 1000, types: ['PassIssued'] }) // ok
+ * assertReadAllOptions({ after: -1, limit: 10 })                         // throws INVALID_ARGUMENT
+ * ```
+ */
 export function assertReadAllOptions(options: unknown): asserts options is ReadAllOptions {
   if (typeof options !== 'object' || options === null) {
     throw new EskitError('INVALID_ARGUMENT', 'readAll needs { after, limit }')
