@@ -5,7 +5,12 @@ import { readFileHeader } from './file-header.js'
 import { directoryLayout, projectionNameOf } from './layout.js'
 import { METADATA_TABLE, readProjectionMetadata } from './metadata.js'
 import { isDirectoryOwned } from './ownership.js'
-import { type QueryConnection, readCommitted } from './read-only-connection.js'
+import {
+  openDirectReader,
+  openSharedMemoryReader,
+  type QueryConnection,
+  withPrivateCopy,
+} from './read-only-connection.js'
 import { type PublishedStatus, readStatusFile } from './status-file.js'
 
 /**
@@ -73,6 +78,10 @@ const sizeOf = (file: string): number => {
 }
 
 /** A SQLite error that a read-only connection gives where recovery or locks would need a write. */
+const needsWrite = (error: unknown): boolean =>
+  /^SQLITE_(READONLY|BUSY|CANTOPEN)/.test(String((error as { code?: unknown }).code)) ||
+  /^ERR_SQLITE/.test(String((error as { code?: unknown }).code))
+
 /**
  * Reads a projection file's metadata **read-only**: it never modifies the file or its `-wal` and
  * `-shm` (bytes and modification times stay the same), takes no write lock and creates nothing.
@@ -103,10 +112,42 @@ export function readProjectionFile(file: string): ProjectionFileInfo {
     return { ...base, problem: header.reason }
   }
   try {
-    return readCommitted(file, header.wal, (db) => describe(db, base))
+    return readWithoutWriting(file, header.wal, (db) => describe(db, base))
   } catch (error) {
     return { ...base, problem: error instanceof Error ? error.message : String(error) }
   }
+}
+
+/**
+ * Runs `read` on a read-only connection that sees `file`'s committed data without modifying the
+ * file or its companions: the file itself (under shared locks), its WAL through a read-only
+ * `-shm`, or a private copy when recovery would need a write. The connection is closed after.
+ */
+export function readWithoutWriting<T>(file: string, wal: boolean, read: (db: QueryConnection) => T): T {
+  const using = (db: QueryConnection): T => {
+    try {
+      return read(db)
+    } finally {
+      db.close()
+    }
+  }
+  if (!wal) {
+    try {
+      return using(openDirectReader(file))
+    } catch (error) {
+      // left by a crash: a hot journal to roll back, which a read-only connection may not do
+      if (!needsWrite(error)) throw error
+    }
+  } else if (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`)) {
+    try {
+      const shared = openSharedMemoryReader(file)
+      if (shared !== null) return using(shared)
+    } catch (error) {
+      // a WAL index that needs recovery (a killed owner), or locks it cannot take: read a copy
+      if (!needsWrite(error)) throw error
+    }
+  }
+  return withPrivateCopy(file, (copy) => using(openDirectReader(copy)))
 }
 
 const EMPTY = {

