@@ -63,6 +63,11 @@ describe('createDashboard: options', () => {
     expect(
       codeOf(() => createDashboard({ source: { status: () => [], parked: async () => [] }, token: TOKEN })),
     ).toMatch(/^INVALID_ARGUMENT: .*needs a collector/)
+    expect(
+      codeOf(() =>
+        createDashboard({ collector: app.collector, nodes: {} as unknown as { list: () => Promise<[]> } }),
+      ),
+    ).toMatch(/^INVALID_ARGUMENT: .*nodes/)
     expect(codeOf(() => createDashboard({ collector: app.collector, basePath: 'eskit' }))).toMatch(
       /^INVALID_ARGUMENT/,
     )
