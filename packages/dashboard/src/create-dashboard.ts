@@ -68,6 +68,7 @@ export interface Dashboard {
 }
 
 const MIN_TOKEN_LENGTH = 16
+const NODES_WAIT_MS = 1000
 const NAME_ROUTE = /^\/api\/projections\/([^/]+)\/(parked|rebuild)$/
 
 function normaliseBasePath(basePath: string | undefined): string {
@@ -160,6 +161,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       })
     return nodesReading
   }
+  // a page never waits long for the cluster: with the log's database down it shows the last list
+  const nodesSoon = (): Promise<void> =>
+    Promise.race([
+      readNodes(),
+      new Promise<void>((resolve) => {
+        setTimeout(resolve, NODES_WAIT_MS).unref?.()
+      }),
+    ])
   const nodesTimer = nodes ? setInterval(() => void readNodes(), options.sampleIntervalMs ?? 1000) : undefined
   nodesTimer?.unref?.()
 
@@ -188,7 +197,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   const events = async (request: Request): Promise<Response> => {
-    const [first] = await Promise.all([monitor.sample(), readNodes()])
+    const [first] = await Promise.all([monitor.sample(), nodesSoon()])
     const { response, close } = eventStreamResponse(
       (send) => {
         send('state', stateOf(first))
@@ -273,8 +282,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const read = request.method === 'GET' || request.method === 'HEAD'
     if (path === '/' || path === '') return read ? page(request) : methodNotAllowed('GET')
     if (path === '/metrics') return metricsFor(request, monitor)
-    if (path === '/api/state')
-      return read ? json(200, stateOf(await monitor.sample())) : methodNotAllowed('GET')
+    if (path === '/api/state') {
+      if (!read) return methodNotAllowed('GET')
+      const [sample] = await Promise.all([monitor.sample(), nodesSoon()])
+      return json(200, stateOf(sample))
+    }
     if (path === '/api/events') return read ? events(request) : methodNotAllowed('GET')
     const match = NAME_ROUTE.exec(path)
     if (match) {

@@ -102,7 +102,15 @@ export function createNodeRegistry(options: NodeRegistryOptions): NodeRegistry {
   assertSchemaName(schema)
   const logger = options.logger ?? silentLogger
   const ownPool = options.pool === undefined
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 2 })
+  // bounded: a dashboard listing the nodes while the database is unreachable gets an error, not a hang
+  const pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      max: 2,
+      connectionTimeoutMillis: 5000,
+      query_timeout: 5000,
+    })
   if (ownPool) pool.on('error', () => {}) // an idle connection dropped by the server: the next query reconnects
   const redact = createRedactor([options.connectionString ? passwordOf(options.connectionString) : undefined])
   const table = `${quoteIdentifier(schema)}.eskit_nodes`
