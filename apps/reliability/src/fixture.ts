@@ -1,47 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  type Collector,
-  type CollectorConfig,
-  createCollector,
-  type Logger,
-  type Projection,
-} from '@eskit/core'
+import { type Collector, type CollectorConfig, createCollector, type Projection } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import type Database from 'better-sqlite3'
 import BetterSqlite3 from 'better-sqlite3'
 import { dumpProjection } from './dump.ts'
 import { createRandom } from './random.ts'
-
-/** A log line captured by {@link captureLogger}. */
-export interface LogLine {
-  level: 'debug' | 'info' | 'warn' | 'error'
-  message: string
-  fields: Record<string, unknown>
-}
-
-/** A logger that keeps every line, so tests can assert on what an operator would read. */
-export function captureLogger(): Logger & {
-  lines: LogLine[]
-  find(level: LogLine['level'], text: string): LogLine[]
-} {
-  const lines: LogLine[] = []
-  const at =
-    (level: LogLine['level']) =>
-    (message: string, fields: Record<string, unknown> = {}) =>
-      lines.push({ level, message, fields })
-  return {
-    lines,
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    find: (level, text) =>
-      lines.filter((l) => l.level === level && `${l.message} ${JSON.stringify(l.fields)}`.includes(text)),
-  }
-}
 
 /** A temporary data directory with an event log and a projections folder. */
 export interface Workspace {
@@ -127,18 +93,5 @@ export async function freshDumps(ws: Workspace, projections: Projection<Database
   } finally {
     await collector.stop()
     rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** Polls `check` until it is true (or fails after `timeoutMs`). */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }

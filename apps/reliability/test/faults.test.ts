@@ -4,16 +4,10 @@ import { join } from 'node:path'
 import { createCollector, type ErrorInfo, isEskitError, type Projection } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
+import { eventually, recordingLogger } from '@eskit/test-kit'
 import type Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import {
-  captureLogger,
-  createWorkspace,
-  dumpOf,
-  eventually,
-  freshDumps,
-  type Workspace,
-} from '../src/fixture.ts'
+import { createWorkspace, dumpOf, freshDumps, type Workspace } from '../src/fixture.ts'
 import { balances, byType, eventLog } from '../src/projections.ts'
 import { type ReliabilityRow, recordResults } from '../src/results.ts'
 
@@ -73,7 +67,7 @@ describe('a projection that throws on one event', () => {
         const poison = await ws.append(1, { poison: true })
         await ws.append(10)
         const errors: ErrorInfo[] = []
-        const logger = captureLogger()
+        const logger = recordingLogger()
         const collector = ws.collector([eventLog, byType, poisoned], { onError: policy, logger })
         collector.on('error', (info) => errors.push(info))
         await collector.start()
@@ -104,6 +98,7 @@ describe('a projection that throws on one event', () => {
           if (policy === 'retry') {
             await eventually(
               () => (collector.status().find((s) => s.name === poisoned.name)?.error?.attempts ?? 0) >= 3,
+              { what: 'three attempts', timeoutMs: 10_000 },
             )
           } else {
             const error = await collector
@@ -123,7 +118,7 @@ fault(
   async () => {
     ws = createWorkspace(2)
     await ws.append(200)
-    const logger = captureLogger()
+    const logger = recordingLogger()
     const collector = ws.collector([eventLog, byType, balances], { logger })
     await collector.start()
     await collector.waitFor(await ws.events.head())
@@ -132,7 +127,10 @@ fault(
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file(byType.name)}${suffix}`, { force: true })
     const head = await ws.append(5)
     // (inode numbers are reused by the filesystem, so the log line tells that it was noticed)
-    await eventually(() => logger.find('warn', byType.name).length > 0, 10_000, 'the lost file to be noticed')
+    await eventually(() => logger.find('warn', byType.name).length > 0, {
+      what: 'the lost file to be noticed',
+      timeoutMs: 10_000,
+    })
     await collector.waitFor(head, { timeoutMs: 10_000 })
     expect(existsSync(file(byType.name))).toBe(true)
     for (const [name, ino] of before) expect(statSync(file(name)).ino).toBe(ino)
@@ -160,7 +158,7 @@ fault(
     const otherBefore = statSync(other)
     writeFileSync(target, Buffer.alloc(64 * 1024, 0x5a))
     for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true })
-    const logger = captureLogger()
+    const logger = recordingLogger()
     const second = ws.collector([eventLog, byType], { logger })
     await second.start()
     await second.waitFor(head, { timeoutMs: 10_000 })
@@ -222,7 +220,7 @@ fault(
     collector.on('error', (info) => errors.push(info))
     await collector.start()
     await collector.waitFor(head, { projections: [eventLog.name] })
-    await eventually(() => errors.length > 0, 10_000, 'a disk-full error')
+    await eventually(() => errors.length > 0, { what: 'a disk-full error', timeoutMs: 10_000 })
     expect(
       isEskitError(errors[0]?.error, 'DISK_FULL') || /DISK_FULL|full/i.test(String(errors[0]?.error)),
     ).toBe(true)
@@ -254,7 +252,7 @@ fault(
     const second = ws.collector([eventLog, hog('2', 40)], { batchSize: 50 })
     second.on('error', (info) => errors.push(info))
     await second.start()
-    await eventually(() => errors.length > 0, 10_000, 'a disk-full error')
+    await eventually(() => errors.length > 0, { what: 'a disk-full error', timeoutMs: 10_000 })
     const served = second.reader<Db>('faulty.hog').prepare('select count(*) from blobs').pluck().get()
     expect(served).toBe(head)
     const later = await ws.append(5)
@@ -276,7 +274,7 @@ fault(
       // Point the store at the read-only directory.
       const store = sqliteStore({ dir })
       const error = await store
-        .open({ logId: ws.events.id, logger: captureLogger() })
+        .open({ logId: ws.events.id, logger: recordingLogger() })
         .catch((e: unknown) => e)
       await store.close().catch(() => {})
       await collector.stop()

@@ -7,11 +7,12 @@ import { createReader, defineView } from '@eskit/kysely-views'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { type RequestResult, readRequestResult, requestRebuild, sqliteStore } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
+import { eventually } from '@eskit/test-kit'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { dumpProjection } from '../src/dump.ts'
-import { createWorkspace, dumpOf, eventually, freshDumps, type Workspace } from '../src/fixture.ts'
+import { createWorkspace, dumpOf, freshDumps, type Workspace } from '../src/fixture.ts'
 import { byType, eventLog } from '../src/projections.ts'
 import { type ReliabilityRow, recordResults } from '../src/results.ts'
 
@@ -163,7 +164,10 @@ fault(
     const reader = createReader(collector, entries)
     const read = () => reader.selectFrom('entries').select(['position']).orderBy('position').execute()
     expect(await rejection(read())).toMatchObject({ code: 'CORRUPT' })
-    await eventually(() => rebuilt.some((r) => r.name === entries.name), 10_000, 'the rebuild')
+    await eventually(() => rebuilt.some((r) => r.name === entries.name), {
+      what: 'the rebuild',
+      timeoutMs: 10_000,
+    })
     expect(
       readdirSync(directoryLayout(ws.projectionsDir).quarantine).filter((f) => f.endsWith('.db')),
     ).toEqual([expect.stringMatching(/^audit\.entries\./)])
@@ -180,11 +184,10 @@ fault(
 
 async function outcome(dir: string, id: string): Promise<RequestResult | null> {
   const ended = new Set(['done', 'failed', 'rejected', 'closed'])
-  await eventually(
-    () => ended.has(readRequestResult(dir, id)?.state ?? 'pending'),
-    10_000,
-    'the request to end',
-  )
+  await eventually(() => ended.has(readRequestResult(dir, id)?.state ?? 'pending'), {
+    what: 'the request to end',
+    timeoutMs: 10_000,
+  })
   return readRequestResult(dir, id)
 }
 
@@ -203,7 +206,10 @@ fault(
     }
     const collector = ws.collector([failing], { pollIntervalMs: 20 })
     await collector.start()
-    await eventually(() => collector.status()[0]?.state === 'failed', 10_000, 'the failure')
+    await eventually(() => collector.status()[0]?.state === 'failed', {
+      what: 'the failure',
+      timeoutMs: 10_000,
+    })
     const id = requestRebuild(ws.projectionsDir, failing.name)
     expect(await outcome(ws.projectionsDir, id)).toMatchObject({
       state: 'failed',
@@ -235,7 +241,10 @@ fault(
       open = resolve
     })
     const id = requestRebuild(ws.projectionsDir, slow.name)
-    await eventually(() => collector.status()[0]?.state === 'rebuilding', 10_000, 'the rebuild')
+    await eventually(() => collector.status()[0]?.state === 'rebuilding', {
+      what: 'the rebuild',
+      timeoutMs: 10_000,
+    })
     expect(dumpOf(collector, slow.name).rows).toBe(head)
     const stopped = collector.stop()
     open()

@@ -7,11 +7,11 @@ import {
 } from '@eskit/core'
 import { createDashboard, type Dashboard } from '@eskit/dashboard'
 import { sharedStore } from '@eskit/shared-store'
-import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import type { Hono } from 'hono'
 import { dataPaths, type StoreKind, type YoyopassConfig } from './config.ts'
 import { createConsoleLogger } from './console-logger.ts'
+import { openEventLog } from './event-log.ts'
 import { createHttpApp } from './http-app.ts'
 import { createViews, type YoyoViews } from './views/index.ts'
 
@@ -42,7 +42,8 @@ export function projectionStore(kind: StoreKind, dataDir: string): ProjectionSto
 }
 
 /**
- * Wires yoyopass: opens the event log (`DATA/events.db`) and the projection store, adds the four
+ * Wires yoyopass: opens the event log (`DATA/events.db`, or PostgreSQL with `events`) and the
+ * projection store, adds the four
  * views, starts the collector (existing projections serve at once; catch-up and rebuilds go on
  * in the background) and builds the HTTP app, with the operator dashboard at `/eskit`.
  *
@@ -58,7 +59,7 @@ export async function createApp(
 ): Promise<YoyopassApp> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? 'info')
   const views = createViews(config.viewVersions ?? {})
-  const events = openSqliteEventStore({ path: dataPaths(config.dataDir).events, logger })
+  const events = await openEventLog(config.events ?? { kind: 'sqlite' }, config.dataDir, logger)
   let collector: Collector
   try {
     collector = createCollector({

@@ -102,6 +102,7 @@ function statusOf(code: string): ContentfulStatusCode {
     case 'TIMEOUT':
       return 504
     case 'FAILED':
+    case 'UNAVAILABLE':
     case 'CLOSED':
     case 'BUSY':
     case 'LOCKED':
@@ -198,9 +199,20 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/health', async (c) => {
     const statuses = collector.status()
     const failed = statuses.filter((s) => s.state === 'failed').map((s) => s.name)
+    // A shared log that cannot be reached leaves every read serving from the local files: the
+    // node stays up (200) and says so, so a load balancer keeps sending it reads.
+    let head: number | null = null
+    let log: 'ok' | 'unreachable' = 'ok'
+    try {
+      head = await events.head()
+    } catch (error) {
+      if (!isEskitError(error, 'UNAVAILABLE')) throw error
+      log = 'unreachable'
+    }
     const body = {
       status: failed.length === 0 ? 'ok' : 'degraded',
-      head: await events.head(),
+      head,
+      log,
       // This request included.
       requestsInFlight: inFlight,
       projections: Object.fromEntries(statuses.map((s) => [s.name, s.state])),

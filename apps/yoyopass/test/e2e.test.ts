@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { readProjectionFile } from '@eskit/sqlite-store'
+import { eventually } from '@eskit/test-kit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { http, runYoyopass, startYoyopass, type YoyopassProcess } from './yoyopass-process.ts'
 
@@ -248,10 +249,10 @@ describe('deploys: changed versions and --rebuild-projection', () => {
     expect(stats.status).toBe(200)
     const totalsBefore = stats.body.totals
     expect(totalsBefore.issued).toBe(400)
-    const deadline = Date.now() + 15_000
-    while (!app.stderr().includes('projection rebuilt') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    await eventually(() => app.stderr().includes('projection rebuilt'), {
+      what: 'the rebuild',
+      timeoutMs: 15_000,
+    })
     const rebuiltLine =
       app
         .stderr()
@@ -274,7 +275,11 @@ describe('demo', () => {
   it('seeds on first run only, prints URLs to try, and stops cleanly', async () => {
     const dir = tempDir()
     const first = await start(['demo', '--port', '0', '--data', dir, '--passes', '60'])
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // the demo prints its instructions once it serves, ending with the revoke example: wait for it
+    await eventually(() => first.stdout().includes('/passes/my-pass/revoke'), {
+      what: 'the demo instructions',
+      timeoutMs: 15_000,
+    })
     expect(first.stdout()).toContain('first run: seeding 60 passes')
     expect(first.stdout()).toMatch(/seeded 60 passes, 3 new services/)
     const curlLines = first

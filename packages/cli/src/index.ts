@@ -14,6 +14,7 @@ export {
   rebuildProjection,
 } from './rebuild-command.js'
 export { runCli } from './run-cli.js'
+export { renderSnapshot, type SnapshotCommandOptions, snapshotDirectory } from './snapshot-command.js'
 export {
   collectStatus,
   type ProjectionReport,

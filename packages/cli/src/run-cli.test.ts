@@ -3,9 +3,10 @@ import path from 'node:path'
 import { createCollector, createMemoryEventStore, type Projection } from '@eskit/core'
 import { sqliteStore } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
+import { eventually } from '@eskit/test-kit'
 import type Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eventually, tempDir } from '../test/helpers.js'
+import { tempDir } from '../test/helpers.js'
 import { passView, startInProcessOwner } from '../test/in-process-owner.js'
 import { recordingIo } from '../test/recording-io.js'
 import { EXIT_CODES } from './exit-codes.js'
@@ -130,7 +131,7 @@ describe('runCli against a directory owned by a collector in this process', () =
         'stopped waiting; the rebuild of passes.pass_view goes on in the owning process',
       )
       await rebuilt
-      await eventually(() => (collector.status()[0]?.state === 'live' ? true : undefined))
+      await eventually(() => collector.status()[0]?.state === 'live', { what: 'live', timeoutMs: 20_000 })
       expect(collector.status()[0]).toMatchObject({ state: 'live', position: 2000 })
     } finally {
       await collector.stop()

@@ -9,6 +9,7 @@ import { formatCount, formatDuration } from './format.js'
 import { migrateDirectory, renderMigration } from './migrate-command.js'
 import { createProgress, rateDetail } from './progress.js'
 import { rebuildProjection } from './rebuild-command.js'
+import { addSnapshotCommand } from './snapshot-command.js'
 import { collectStatus, renderStatus } from './status-command.js'
 
 const EXIT_CODES_HELP = `
@@ -203,7 +204,7 @@ function buildProgram(context: CommandContext, setExitCode: (code: ExitCode) => 
       }
     }
   const program = new Command('eskit')
-    .description('Operate eskit projection directories: status, rebuild, migrate, dashboard.')
+    .description('Operate eskit projection directories: status, rebuild, migrate, snapshot, dashboard.')
     .version(packageJson.version, '-v, --version')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -345,6 +346,7 @@ ${EXIT_CODES_HELP}`,
         (options) => options.json === true,
       ),
     )
+  addSnapshotCommand(program, context, action, dirOption, EXIT_CODES_HELP)
   return program
 }
 

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import Database from 'better-sqlite3'
@@ -9,11 +8,7 @@ import Database from 'better-sqlite3'
 export const BINARY = path.resolve(import.meta.dirname, '../dist/bin.mjs')
 const OWNER = path.resolve(import.meta.dirname, 'fixtures/owner-process.ts')
 
-/** A temporary directory, removed by `cleanup`. */
-export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
-  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) }
-}
+export { tempDir } from '@eskit/test-kit'
 
 export interface RunResult {
   code: number | null
@@ -161,16 +156,5 @@ export function query<T>(file: string, sql: string): T {
     return db.prepare(sql).get() as T
   } finally {
     db.close()
-  }
-}
-
-/** Polls `check` every 50 ms until it returns a value other than undefined (at most `timeoutMs`). */
-export async function eventually<T>(check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }

@@ -3,18 +3,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { readProjectionFile, readRequestResult } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
+import { eventually } from '@eskit/test-kit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { RebuildOutcome } from '../src/rebuild-command.js'
-import {
-  BINARY,
-  eventually,
-  query,
-  runEskit,
-  runOwnerOnce,
-  snapshot,
-  startOwner,
-  tempDir,
-} from './helpers.js'
+import { BINARY, query, runEskit, runOwnerOnce, snapshot, startOwner, tempDir } from './helpers.js'
 
 const TARGET = 'passes.pass_view'
 const OTHERS = ['scanning.scan_log', 'services.holder_list']
@@ -165,10 +157,13 @@ describe('eskit rebuild (the real binary)', () => {
         const outcome = JSON.parse(result.stdout) as RebuildOutcome
         expect(outcome).toMatchObject({ action: 'requested', name: TARGET, deleted: [] })
         expect(['pending', 'accepted']).toContain(outcome.state)
-        const done = await eventually(() => {
-          const state = readRequestResult(dir, outcome.requestId ?? '')
-          return state?.state === 'done' ? state : undefined
-        })
+        const done = await eventually(
+          () => {
+            const state = readRequestResult(dir, outcome.requestId ?? '')
+            return state?.state === 'done' ? state : undefined
+          },
+          { timeoutMs: 20_000 },
+        )
         expect(done.position).toBe(900)
         expect(fs.existsSync(file(TARGET))).toBe(true)
       } finally {
@@ -220,10 +215,13 @@ describe('eskit rebuild (the real binary)', () => {
         expect(result.stderr).toMatch(/TIMEOUT: gave up waiting for the rebuild of passes\.pass_view/)
         const error = JSON.parse(result.stdout) as { error: { code: string; details: { requestId: string } } }
         expect(error.error.code).toBe('TIMEOUT')
-        const done = await eventually(() => {
-          const state = readRequestResult(dir, error.error.details.requestId)
-          return state?.state === 'done' ? state : undefined
-        }, 30_000)
+        const done = await eventually(
+          () => {
+            const state = readRequestResult(dir, error.error.details.requestId)
+            return state?.state === 'done' ? state : undefined
+          },
+          { timeoutMs: 30_000 },
+        )
         expect(done.position).toBe(6000)
       } finally {
         await owner.stop()
@@ -260,10 +258,13 @@ describe('eskit rebuild (the real binary)', () => {
         )
         const outcome = JSON.parse(stdout) as RebuildOutcome
         expect(outcome).toMatchObject({ action: 'requested', interrupted: true })
-        const done = await eventually(() => {
-          const state = readRequestResult(dir, outcome.requestId ?? '')
-          return state?.state === 'done' ? state : undefined
-        }, 30_000)
+        const done = await eventually(
+          () => {
+            const state = readRequestResult(dir, outcome.requestId ?? '')
+            return state?.state === 'done' ? state : undefined
+          },
+          { timeoutMs: 30_000 },
+        )
         expect(done.position).toBe(6000)
       } finally {
         await owner.stop()
@@ -273,10 +274,13 @@ describe('eskit rebuild (the real binary)', () => {
     it('fails with exit 1 when the owner dies during the rebuild', async () => {
       const owner = await startOwner(dir, ['--passes', '2000', '--apply-delay-ms', '100'])
       const waiting = runEskit(['rebuild', TARGET, '--dir', dir, '--wait'])
-      await eventually(() =>
-        fs.existsSync(directoryLayout(dir).results) && fs.readdirSync(directoryLayout(dir).results).length > 0
-          ? true
-          : undefined,
+      await eventually(
+        () =>
+          fs.existsSync(directoryLayout(dir).results) &&
+          fs.readdirSync(directoryLayout(dir).results).length > 0
+            ? true
+            : undefined,
+        { timeoutMs: 20_000 },
       )
       await owner.kill()
       const result = await waiting

@@ -1,6 +1,6 @@
+import { createManualClock, eventually, type ManualClock, recordingLogger } from '@eskit/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { appendMany, type Control, captureLogger, eventually, rowsProjection } from '../test/helpers.js'
-import { createManualClock, type ManualClock } from '../test/manual-clock.js'
+import { appendMany, type Control, rowsProjection } from '../test/helpers.js'
 import { MAX_TIMER_MS, systemClock } from './clock.js'
 import { createCollector } from './collector.js'
 import type { Collector, CollectorConfig, ErrorInfo, ProgressInfo } from './collector-types.js'
@@ -18,7 +18,7 @@ function make(clock: ManualClock, config: Partial<CollectorConfig> = {}) {
   const collector = createCollector({
     batchSize: 10,
     pollIntervalMs: 60_000,
-    logger: captureLogger(),
+    logger: recordingLogger(),
     store: memoryStore(),
     ...config,
     events,

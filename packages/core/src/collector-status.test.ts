@@ -1,5 +1,6 @@
+import { eventually, recordingLogger } from '@eskit/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { appendMany, type Control, captureLogger, eventually, rowsProjection } from '../test/helpers.js'
+import { appendMany, type Control, rowsProjection } from '../test/helpers.js'
 import { createCollector } from './collector.js'
 import type { Collector, ProjectionStatus } from './collector-types.js'
 import type { MemoryConnection } from './memory-connection.js'
@@ -25,7 +26,7 @@ describe('status() after waitFor', () => {
         events: log,
         store: memoryStore(),
         batchSize,
-        logger: captureLogger(),
+        logger: recordingLogger(),
       })
       running.push(collector)
       collector.add(rowsProjection('p'))
@@ -62,14 +63,17 @@ describe('publishing failures', { timeout: 15_000 }, () => {
     const collector = createCollector({
       events,
       store,
-      logger: captureLogger(),
+      logger: recordingLogger(),
       // retries far quicker than the status is otherwise published (every 250 ms at most)
       retry: { initialDelayMs: 1, maxDelayMs: 1 },
     })
     running.push(collector)
     collector.add(rowsProjection('p', { control }))
     await collector.start()
-    await eventually(() => (collector.status()[0]?.error?.attempts ?? 0) >= 5, 'five attempts', 10_000)
+    await eventually(() => (collector.status()[0]?.error?.attempts ?? 0) >= 5, {
+      what: 'five attempts',
+      timeoutMs: 10_000,
+    })
     const attempts = published.flatMap((status) => (status.error ? [status.error.attempts] : []))
     expect(attempts.slice(0, 5)).toEqual([1, 2, 3, 4, 5])
   })

@@ -1,12 +1,9 @@
+import { eventually, faultyStore, type RecordingLogger, recordingLogger } from '@eskit/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   appendMany,
-  type CapturedLogger,
   type Control,
-  captureLogger,
   deferred,
-  eventually,
-  faulty,
   positionsOf,
   range,
   recording,
@@ -28,10 +25,10 @@ afterEach(async () => {
 
 function make(
   config: Partial<CollectorConfig> & { events?: EventStore; store?: ProjectionStore<any> } = {},
-): { collector: Collector; events: EventStore; store: ProjectionStore<any>; logger: CapturedLogger } {
+): { collector: Collector; events: EventStore; store: ProjectionStore<any>; logger: RecordingLogger } {
   const events = config.events ?? createMemoryEventStore()
   const store = config.store ?? memoryStore()
-  const logger = captureLogger()
+  const logger = recordingLogger()
   const collector = createCollector({
     batchSize: 10,
     pollIntervalMs: 20,
@@ -207,9 +204,9 @@ describe('lifecycle and states', () => {
   it('start rejects with LOCKED when the store is owned elsewhere, and nothing is opened', async () => {
     const state = createMemoryStoreState()
     const owner = memoryStore({ state })
-    await owner.open({ logId: 'x', logger: captureLogger() })
+    await owner.open({ logId: 'x', logger: recordingLogger() })
     const openSlots: string[] = []
-    const store = faulty(memoryStore({ state }), {
+    const store = faultyStore(memoryStore({ state }), {
       openSlot: (name) => {
         openSlots.push(name)
         return undefined
@@ -421,7 +418,7 @@ describe('failures', () => {
 
   it('store errors are never skipped: failed with retry, even with onError skip', async () => {
     let diskFull = true
-    const store = faulty(memoryStore(), {
+    const store = faultyStore(memoryStore(), {
       commit: (name) => (name === 'p' && diskFull ? new EskitError('DISK_FULL', 'disk full') : undefined),
     })
     const { collector, events } = make({ store, onError: 'skip' })
@@ -446,7 +443,7 @@ describe('failures', () => {
 
   it('a projection whose open fails is failed and retried; start resolves and the others run', async () => {
     let failures = 2
-    const store = faulty(memoryStore(), {
+    const store = faultyStore(memoryStore(), {
       openSlot: (name) => (name === 'p' && failures-- > 0 ? new EskitError('IO', 'cannot open') : undefined),
     })
     // a retry delay longer than start() takes on a loaded machine, so the first failure is seen
@@ -492,7 +489,7 @@ describe('failures', () => {
 
   it('a conflict although the checkpoint did not move is a store fault, retried with backoff', async () => {
     let conflicts = true
-    const store = faulty(memoryStore(), {
+    const store = faultyStore(memoryStore(), {
       commit: () => (conflicts ? new EskitError('CHECKPOINT_CONFLICT', 'odd conflict') : undefined),
     })
     // delays long enough that a loaded machine still observes the second attempt before a third
@@ -514,7 +511,7 @@ describe('failures', () => {
 
   it('rebuild(name) of a projection that could not open yet opens it and resolves when built', async () => {
     let failing = true
-    const store = faulty(memoryStore(), {
+    const store = faultyStore(memoryStore(), {
       openSlot: () => (failing ? new EskitError('IO', 'cannot open') : undefined),
     })
     const { collector, events } = make({ store, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } })
@@ -530,7 +527,7 @@ describe('failures', () => {
 
   it('rebuild(name) of a projection that could not open yet resolves on an empty log too', async () => {
     let failing = true
-    const store = faulty(memoryStore(), {
+    const store = faultyStore(memoryStore(), {
       openSlot: () => (failing ? new EskitError('IO', 'cannot open') : undefined),
     })
     const { collector } = make({ store, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } })
@@ -539,7 +536,7 @@ describe('failures', () => {
     expect(statusOf(collector, 'p')?.state).toBe('failed')
     failing = false
     const rebuilding = collector.rebuild('p')
-    await eventually(() => statusOf(collector, 'p')?.state === 'live', 'opened', 2000)
+    await eventually(() => statusOf(collector, 'p')?.state === 'live', { what: 'opened', timeoutMs: 2000 })
     expect(
       await Promise.race([rebuilding.then(() => 'resolved'), collector.waitFor(0).then(() => 'pending')]),
     ).toBe('resolved')
@@ -548,7 +545,7 @@ describe('failures', () => {
 
   it('lost data is rebuilt in place from an empty slot', async () => {
     const inner = memoryStore()
-    const store = faulty(inner, { check: (name) => (inner.state.projections.has(name) ? 'ok' : 'lost') })
+    const store = faultyStore(inner, { check: (name) => (inner.state.projections.has(name) ? 'ok' : 'lost') })
     const { collector, events, logger } = make({ store })
     collector.add(rowsProjection('p')).add(rowsProjection('q'))
     await appendMany(events, 6)
@@ -759,8 +756,13 @@ describe('failures', () => {
       })
       await appendMany(events, 2)
       await collector.start()
-      await eventually(() => logger.has('error', 'rebuilt listener threw'), 'the logged rejection', 2000)
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      await eventually(() => logger.has('error', 'rebuilt listener threw'), {
+        what: 'the logged rejection',
+        timeoutMs: 2000,
+      })
+      // Node reports an unhandled rejection once the microtasks of its turn have run: after one
+      // macrotask turn it would have been reported (an event, not a time)
+      await new Promise((resolve) => setImmediate(resolve))
       expect(unhandled).toEqual([])
     } finally {
       process.off('unhandledRejection', onUnhandled)
@@ -993,7 +995,10 @@ describe('rebuild', () => {
     const { collector, events, logger } = make({ store, pollIntervalMs: 5 })
     collector.add(rowsProjection('p'))
     await collector.start()
-    await eventually(() => logger.has('warn', 'could not take store requests'), 'the warning', 2000)
+    await eventually(() => logger.has('warn', 'could not take store requests'), {
+      what: 'the warning',
+      timeoutMs: 2000,
+    })
     await collector.waitFor(await appendMany(events, 2))
     expect(rows(collector, 'p')).toEqual([1, 2])
   })

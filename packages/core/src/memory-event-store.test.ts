@@ -1,5 +1,5 @@
+import { recordingLogger } from '@eskit/test-kit'
 import { describe, expect, it } from 'vitest'
-import { captureLogger } from '../test/helpers.js'
 import { isEskitError } from './eskit-error.js'
 import { createMemoryEventStore, createMemoryEventStoreState } from './memory-event-store.js'
 
@@ -80,7 +80,7 @@ describe('createMemoryEventStore', () => {
   })
 
   it('logs a throwing onAppend listener and still calls the others', async () => {
-    const logger = captureLogger()
+    const logger = recordingLogger()
     const events = createMemoryEventStore({ logger })
     const heads: number[] = []
     events.onAppend(() => {

@@ -1,37 +1,4 @@
-import type {
-  EventStore,
-  LogFields,
-  Logger,
-  MemoryConnection,
-  Projection,
-  ProjectionSlot,
-  ProjectionStore,
-  ReadAllOptions,
-  StoredEvent,
-} from '../src/index.js'
-
-/** A logger that keeps every line, for assertions on what was logged. */
-export interface CapturedLogger extends Logger {
-  readonly lines: Array<{ level: string; message: string; fields: LogFields | undefined }>
-  has(level: string, message: string): boolean
-}
-
-export function captureLogger(): CapturedLogger {
-  const lines: CapturedLogger['lines'] = []
-  const at =
-    (level: string) =>
-    (message: string, fields?: LogFields): void => {
-      lines.push({ level, message, fields })
-    }
-  return {
-    lines,
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    has: (level, message) => lines.some((line) => line.level === level && line.message.includes(message)),
-  }
-}
+import type { EventStore, MemoryConnection, Projection, ReadAllOptions, StoredEvent } from '../src/index.js'
 
 /** Controls a {@link rowsProjection} from a test. */
 export interface Control {
@@ -136,58 +103,6 @@ export function recording(events: EventStore): RecordingEvents {
       predicate = undefined
       open()
     },
-  }
-}
-
-/** Wraps a store so a test can inject faults into openSlot and into every slot. */
-export function faulty<Conn>(
-  inner: ProjectionStore<Conn>,
-  faults: {
-    openSlot?: (name: string) => unknown
-    commit?: (name: string) => unknown
-    check?: (name: string) => 'ok' | 'lost'
-  },
-): ProjectionStore<Conn> {
-  const wrapSlot = (slot: ProjectionSlot): ProjectionSlot => ({
-    name: slot.name,
-    state: () => slot.state(),
-    initialize: (init) => slot.initialize(init),
-    async commit(batch) {
-      const fault = faults.commit?.(slot.name)
-      if (fault !== undefined) throw fault
-      return slot.commit(batch)
-    },
-    parked: () => slot.parked(),
-    close: () => slot.close(),
-    ...(faults.check ? { check: () => faults.check?.(slot.name) ?? 'ok' } : {}),
-  })
-  const store: ProjectionStore<Conn> = {
-    kind: inner.kind,
-    capabilities: faults.check ? { ...inner.capabilities, detectsLoss: true } : inner.capabilities,
-    open: (context) => inner.open(context),
-    async openSlot(projection) {
-      const fault = faults.openSlot?.(projection.name)
-      if (fault !== undefined) throw fault
-      return wrapSlot(await inner.openSlot(projection))
-    },
-    reader: (name) => inner.reader(name),
-    close: () => inner.close(),
-  }
-  if (inner.beginBuild) {
-    const begin = inner.beginBuild.bind(inner)
-    store.beginBuild = async (projection) => begin(projection)
-  }
-  if (inner.takeRequests) store.takeRequests = inner.takeRequests.bind(inner)
-  if (inner.publishStatus) store.publishStatus = inner.publishStatus.bind(inner)
-  return store
-}
-
-/** Polls until `check` is true, at most `timeoutMs`. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
   }
 }
 

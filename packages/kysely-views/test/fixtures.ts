@@ -1,7 +1,6 @@
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { StoredEvent } from '@eskit/core'
+import { tempDir } from '@eskit/test-kit'
 import Database from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import { defineStatements, defineView, type Params } from '../src/index.js'
@@ -126,11 +125,7 @@ export function expectedPasses(events: readonly StoredEvent[]): PassTables['pass
   return [...rows.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
-/** A temporary directory removed by the returned cleanup. */
-export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
-  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) }
-}
+export { tempDir }
 
 /** A better-sqlite3 database on a file in a temporary directory. */
 export function tempDatabase(): { db: Database.Database; file: string; cleanup: () => void } {

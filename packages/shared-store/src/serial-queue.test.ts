@@ -34,7 +34,8 @@ describe('createSerialQueue', () => {
       log.push('third')
       return 'three'
     })
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    // after a full turn every queued promise job has run: a task that did not wait would have started
+    await new Promise((resolve) => setImmediate(resolve))
     expect(log).toEqual(['first:start'])
     release()
     await expect(first).rejects.toThrow('first failed')

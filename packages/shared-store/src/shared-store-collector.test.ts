@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { createCollector, createMemoryEventStore, type EventStore, type Projection } from '@eskit/core'
+import { eventually } from '@eskit/test-kit'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { passProjection, tempDir } from '../test/helpers.js'
@@ -139,10 +140,7 @@ it('a projection table dropped underneath a running collector rebuilds that proj
   other.exec('DROP TABLE holder_counts')
   other.close()
 
-  const deadline = Date.now() + 10_000
-  while (!rebuilt.includes('holders.count') && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await eventually(() => rebuilt.includes('holders.count'), { what: 'the rebuild', timeoutMs: 10_000 })
   await collector.waitFor(head, { timeoutMs: 10_000 })
   expect(rebuilt).toEqual(['holders.count'])
   expect(
@@ -191,11 +189,11 @@ it("a full disk inside apply is a store failure: with onError 'skip' nothing is 
   // room for small writes (a parked row, the checkpoint), not for the next event's blob
   database.pragma(`max_page_count = ${(database.pragma('page_count', { simple: true }) as number) + 2}`)
   const { position } = await events.append('s', [{ type: 'Blob', data: { size: 100_000 } }])
-  const deadline = Date.now() + 10_000
   // two attempts, or the event was parked and the checkpoint moved past it
-  while (errors.length < 2 && collector.status()[0]?.position === 1 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+  await eventually(() => errors.length >= 2 || collector.status()[0]?.position !== 1, {
+    what: 'two attempts',
+    timeoutMs: 10_000,
+  })
   expect(errors.slice(0, 2)).toEqual([
     { code: 'DISK_FULL', policy: 'retry' },
     { code: 'DISK_FULL', policy: 'retry' },

@@ -132,7 +132,9 @@ describe('sharedStore: batches', () => {
     const fastCommit = fastSlot
       .commit({ from: 0, to: 1, events: [event(1, 'Issued', { id: 'y', at: 1 })] })
       .then(() => order.push('fast'))
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // After a full turn every queued promise job has run: a fast batch that did not wait for the
+    // slow one would have committed by now (its apply is synchronous).
+    await new Promise((resolve) => setImmediate(resolve))
     // The fast projection waits: its batch would otherwise land inside the slow one's transaction.
     expect(order).toEqual([])
     release?.()

@@ -1,14 +1,7 @@
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import type { Projection, StoredEvent } from '@eskit/core'
 import type Database from 'better-sqlite3'
 
-/** A temporary directory, removed by the returned cleanup. */
-export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
-  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) }
-}
+export { tempDir } from '@eskit/test-kit'
 
 /** A stored event at `position` for tests that drive slots directly. */
 export function event(

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { LogFields, Logger } from '@eskit/core'
 import Database from 'better-sqlite3'
 import { afterEach } from 'vitest'
 
@@ -54,18 +53,7 @@ export function snapshotDir(dir: string): Record<string, string> {
   return result
 }
 
-/** A logger that keeps its lines, for assertions. */
-export function recordingLogger(): Logger & {
-  lines: Array<{ level: string; message: string; fields?: LogFields }>
-} {
-  const lines: Array<{ level: string; message: string; fields?: LogFields }> = []
-  const record =
-    (level: string) =>
-    (message: string, fields?: LogFields): void => {
-      lines.push(fields === undefined ? { level, message } : { level, message, fields })
-    }
-  return { lines, debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') }
-}
+export { recordingLogger } from '@eskit/test-kit'
 
 /** The built package, which child processes import (the test task builds the package first). */
 export const DIST_ENTRY = path.resolve(import.meta.dirname, '..', 'dist', 'index.mjs')

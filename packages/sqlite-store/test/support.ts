@@ -1,7 +1,5 @@
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import type { LogFields, Logger, Projection, StoredEvent } from '@eskit/core'
+import type { Projection, StoredEvent } from '@eskit/core'
+import { tempDir as makeTempDir } from '@eskit/test-kit'
 import type Database from 'better-sqlite3'
 import { afterEach } from 'vitest'
 
@@ -18,27 +16,12 @@ export function defer(cleanup: () => void | Promise<void>): void {
 
 /** A fresh temporary directory, removed after the test. */
 export function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
-  defer(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const { dir, cleanup } = makeTempDir()
+  defer(cleanup)
   return dir
 }
 
-export interface LogLine {
-  level: 'debug' | 'info' | 'warn' | 'error'
-  message: string
-  fields: LogFields | undefined
-}
-
-/** A logger that keeps every line, for assertions. */
-export function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = []
-  const at =
-    (level: LogLine['level']) =>
-    (message: string, fields?: LogFields): void => {
-      lines.push({ level, message, fields })
-    }
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
-}
+export { type LogLine, recordingLogger } from '@eskit/test-kit'
 
 /** `count` stored events at positions 1..count (or from `from + 1`). */
 export function storedEvents(count: number, from = 0): StoredEvent[] {

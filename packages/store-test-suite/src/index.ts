@@ -1,4 +1,4 @@
-export { type EventStoreGroup, type EventStoreSuiteOptions, runEventStoreSuite } from './event-store-suite.js'
+export * from './event-store/index.js'
 export {
   memoryFixture,
   type ProjectionFixture,
@@ -6,8 +6,4 @@ export {
   type SuiteRow,
   sqliteFixture,
 } from './fixtures.js'
-export {
-  type ProjectionStoreGroup,
-  type ProjectionStoreSuiteOptions,
-  runProjectionStoreSuite,
-} from './projection-store-suite.js'
+export * from './projection-store/index.js'

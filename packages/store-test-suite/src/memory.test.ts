@@ -5,9 +5,9 @@ import {
   type MemoryStore,
   memoryStore,
 } from '@eskit/core'
-import { runEventStoreSuite } from './event-store-suite.js'
+import { runEventStoreSuite } from './event-store/index.js'
 import { memoryFixture } from './fixtures.js'
-import { runProjectionStoreSuite } from './projection-store-suite.js'
+import { runProjectionStoreSuite } from './projection-store/index.js'
 
 // The memory stores keep their data in a state object: one per location makes "reopen the same
 // location" give the same data, as a file would.
@@ -47,6 +47,9 @@ runProjectionStoreSuite({
       detectsLoss: true,
     }),
   fixture: memoryFixture,
+  requestRebuild: (_location, name, store) => {
+    ;(store as MemoryStore).requestRebuild(name)
+  },
   loseData: (_location, name, store) => {
     ;(store as MemoryStore).state.projections.delete(name)
   },

@@ -1,7 +1,18 @@
-import type { Clock, TimerHandle } from '../src/clock.js'
-
-/** A {@link Clock} that moves only when the test says so. */
-export interface ManualClock extends Clock {
+/**
+ * A clock (the `Clock` shape of `@eskit/core`: `now`, `setTimeout`, `clearTimeout`) that moves
+ * only when the test says so: backoff, polls and timeouts become deterministic.
+ *
+ * @example
+ * ```ts
+ * const clock = createManualClock()
+ * const collector = createCollector({ events, store, clock })
+ * clock.advance(100) // fires every timer due within 100 ms, in order
+ * ```
+ */
+export interface ManualClock {
+  now(): number
+  setTimeout(callback: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
   /** Moves time forward, firing every timer that falls due, in order. */
   advance(ms: number): void
   /** Milliseconds until the next timer is due, or undefined when none is set. */
@@ -10,6 +21,7 @@ export interface ManualClock extends Clock {
   readonly delays: number[]
 }
 
+/** Creates a {@link ManualClock} at `start` (ms since the epoch). */
 export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
   let now = start
   let sequence = 0
@@ -23,7 +35,7 @@ export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
   return {
     delays,
     now: () => now,
-    setTimeout(callback, ms): TimerHandle {
+    setTimeout(callback, ms) {
       sequence += 1
       delays.push(ms)
       timers.set(sequence, { at: now + Math.max(0, ms), callback })

@@ -1,0 +1,5 @@
+export { type EventuallyOptions, eventually } from './eventually.js'
+export { faultyStore, type StoreFaults } from './faulty-store.js'
+export { createManualClock, type ManualClock } from './manual-clock.js'
+export { type LogLine, type RecordingLogger, recordingLogger } from './recording-logger.js'
+export { tempDir } from './temp-dir.js'
