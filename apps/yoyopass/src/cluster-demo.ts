@@ -144,8 +144,12 @@ try {
   if (seeded !== 0) throw new Error(`seeding failed (exit ${seeded})`)
 
   const [a, b] = await Promise.all([
-    startNode('A', ['--data', dirA, '--port', String(basePort)], env),
-    startNode('B', ['--data', dirB, '--port', String(basePort === 0 ? 0 : basePort + 1)], env),
+    startNode('A', ['--data', dirA, '--port', String(basePort), '--node-id', 'node-a'], env),
+    startNode(
+      'B',
+      ['--data', dirB, '--port', String(basePort === 0 ? 0 : basePort + 1), '--node-id', 'node-b'],
+      env,
+    ),
   ])
   if (a === undefined || b === undefined) throw new Error('the nodes did not start')
   say(instructions(a.url, b.url, dirA, dirB, urlFile))

@@ -32,6 +32,8 @@ export interface YoyopassConfig {
   waitTimeoutMs: number
   /** Enables the dashboard's rebuild button at `/eskit` (`Authorization: Bearer`); none = read-only. */
   dashboardToken?: string
+  /** This node's name in the dashboard's cluster view (PostgreSQL log only); default `HOSTNAME-PID`. */
+  nodeId?: string
 }
 
 /** Raw option values as commander and the environment give them (strings). */
@@ -46,6 +48,7 @@ export interface RawOptions {
   bodyLimit?: string | undefined
   waitTimeout?: string | undefined
   dashboardToken?: string | undefined
+  nodeId?: string | undefined
 }
 
 /**
@@ -73,6 +76,7 @@ export class ConfigError extends Error {
  * | `--view-version NAME=V` | `YOYOPASS_VIEW_VERSIONS` (`NAME=V,NAME=V`) | `1` each |
  * | `--log-level` | `YOYOPASS_LOG_LEVEL` | `info` |
  * | `--dashboard-token` | `YOYOPASS_DASHBOARD_TOKEN` | none: the dashboard at `/eskit` is read-only |
+ * | `--node-id` | `YOYOPASS_NODE_ID` | `HOSTNAME-PID` (names this node in the dashboard's cluster view) |
  *
  * @example
  * ```ts
@@ -96,8 +100,13 @@ export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.
   if (dashboardToken !== '' && (dashboardToken.length < 16 || /\s/.test(dashboardToken))) {
     throw new ConfigError('--dashboard-token must be at least 16 characters with no spaces')
   }
+  const nodeId = raw.nodeId ?? env.YOYOPASS_NODE_ID ?? ''
+  if (nodeId !== '' && !/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
+    throw new ConfigError('--node-id must be 1-128 characters of A-Z a-z 0-9 . _ : -')
+  }
   return {
     ...(dashboardToken === '' ? {} : { dashboardToken }),
+    ...(nodeId === '' ? {} : { nodeId }),
     store,
     events: parseEventLog(raw.events ?? env.YOYOPASS_EVENTS ?? 'sqlite'),
     dataDir: path.resolve(raw.data ?? env.YOYOPASS_DATA ?? 'data'),

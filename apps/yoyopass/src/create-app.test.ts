@@ -2,11 +2,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { silentLogger } from '@eskit/core'
+import { useTestDatabase } from '@eskit/test-postgres'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from './create-app.ts'
 import { seed } from './seed.ts'
 
 const dirs: string[] = []
+const databaseUrl = useTestDatabase('create_app')
 
 afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
@@ -100,7 +102,9 @@ describe('serving while a projection rebuilds', () => {
       await second.close()
     }
   })
+})
 
+describe('the operator dashboard at /eskit', () => {
   it('mounts the operator dashboard at /eskit: read-only without a token, rebuild with it', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
     dirs.push(dataDir)
@@ -152,6 +156,44 @@ describe('serving while a projection rebuilds', () => {
       }
     } finally {
       await writable.close()
+    }
+  })
+
+  it("on a shared PostgreSQL log, each node's dashboard lists every node's projections", async () => {
+    const apps = []
+    try {
+      for (const nodeId of ['node-a', 'node-b']) {
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
+        dirs.push(dataDir)
+        apps.push(
+          await createApp({
+            store: 'files',
+            dataDir,
+            events: { kind: 'postgres', connectionString: databaseUrl() },
+            nodeId,
+            logger: silentLogger,
+          }),
+        )
+      }
+      const [a] = apps
+      if (!a) throw new Error('no app')
+      const deadline = Date.now() + 15_000
+      let nodes: Array<{ nodeId: string; gone: boolean; projections: Array<{ name: string }> }> = []
+      while (nodes.length < 2 && Date.now() < deadline) {
+        nodes = (await json(await a.app.request('http://localhost/eskit/api/state'))).nodes
+        if (nodes.length < 2) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(
+        nodes.map((node) => [node.nodeId, node.gone, node.projections.map((p) => p.name).sort()]),
+      ).toEqual(
+        ['node-a', 'node-b'].map((id) => [
+          id,
+          false,
+          ['passes.pass_view', 'scanning.daily_stats', 'scanning.scan_log', 'services.service_list'],
+        ]),
+      )
+    } finally {
+      for (const app of apps) await app.close()
     }
   })
 })

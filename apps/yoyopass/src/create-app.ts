@@ -1,3 +1,4 @@
+import os from 'node:os'
 import {
   type Collector,
   createCollector,
@@ -6,6 +7,7 @@ import {
   type ProjectionStore,
 } from '@eskit/core'
 import { createDashboard, type Dashboard } from '@eskit/dashboard'
+import type { NodeRegistry } from '@eskit/postgres-event-store'
 import { sharedStore } from '@eskit/shared-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import type { Hono } from 'hono'
@@ -73,12 +75,26 @@ export async function createApp(
     await events.close()
     throw error
   }
+  // with a shared PostgreSQL log every node publishes its status there, and each node's
+  // dashboard shows them all side by side
+  const eventLog = config.events ?? { kind: 'sqlite' }
+  let registry: NodeRegistry | undefined
+  if (eventLog.kind === 'postgres') {
+    const { createNodeRegistry } = await import('@eskit/postgres-event-store')
+    registry = createNodeRegistry({
+      connectionString: eventLog.connectionString,
+      nodeId: config.nodeId ?? `${os.hostname()}-${process.pid}`,
+      logger,
+    })
+    registry.follow(collector)
+  }
   const dashboard = createDashboard({
     collector,
     basePath: '/eskit',
     title: 'yoyopass',
     logger,
     ...(config.dashboardToken === undefined ? {} : { token: config.dashboardToken }),
+    ...(registry === undefined ? {} : { nodes: registry }),
   })
   const app = createHttpApp({
     events,
@@ -93,6 +109,7 @@ export async function createApp(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       dashboard.close()
+      await registry?.close()
       try {
         await collector.stop()
       } finally {

@@ -70,6 +70,12 @@ function withServerOptions(command: Command): Command {
         'enables the rebuild button of the dashboard at /eskit (prefer the environment variable: flags show in ps)',
       ).env('YOYOPASS_DASHBOARD_TOKEN'),
     )
+    .addOption(
+      new Option(
+        '--node-id <id>',
+        "this node's name in the dashboard's cluster view, with a PostgreSQL log (default HOSTNAME-PID)",
+      ).env('YOYOPASS_NODE_ID'),
+    )
 }
 
 function eventsOption(): Option {

@@ -63,6 +63,11 @@ describe('createDashboard: options', () => {
     expect(
       codeOf(() => createDashboard({ source: { status: () => [], parked: async () => [] }, token: TOKEN })),
     ).toMatch(/^INVALID_ARGUMENT: .*needs a collector/)
+    expect(
+      codeOf(() =>
+        createDashboard({ collector: app.collector, nodes: {} as unknown as { list: () => Promise<[]> } }),
+      ),
+    ).toMatch(/^INVALID_ARGUMENT: .*nodes/)
     expect(codeOf(() => createDashboard({ collector: app.collector, basePath: 'eskit' }))).toMatch(
       /^INVALID_ARGUMENT/,
     )
@@ -111,6 +116,54 @@ describe('createDashboard: reading', () => {
       ['scans', 30, 30, 0, 0],
     ])
     expect(JSON.stringify(state)).not.toContain(TOKEN)
+  })
+
+  it('lists the nodes of a directory, and never waits long for one that does not answer', async () => {
+    const app = await startApp({ projections: [rowsProjection('passes')], events: 3 })
+    await app.collector.waitFor(3)
+    const logger = recordingLogger()
+    const listed = dashboardOf({
+      collector: app.collector,
+      goneAfterMs: 10_000,
+      nodes: {
+        list: async () => [
+          { nodeId: 'node-a', ageMs: 200, projections: app.collector.status() },
+          { nodeId: 'node-b', ageMs: 60_000, projections: app.collector.status() },
+        ],
+      },
+    })
+    const state = (await (await get(listed, '/api/state')).json()) as { nodes: unknown }
+    expect(state.nodes).toEqual([
+      {
+        nodeId: 'node-a',
+        ageMs: 200,
+        gone: false,
+        projections: [{ name: 'passes', state: 'live', position: 3, lag: 0 }],
+      },
+      {
+        nodeId: 'node-b',
+        ageMs: 60_000,
+        gone: true,
+        projections: [{ name: 'passes', state: 'live', position: 3, lag: 0 }],
+      },
+    ])
+    // a database that hangs or fails: the page still answers, with the last list (none yet)
+    const hanging = dashboardOf({ collector: app.collector, nodes: { list: () => new Promise(() => {}) } })
+    expect(((await (await get(hanging, '/api/state')).json()) as { nodes: unknown }).nodes).toEqual([])
+    const failing = dashboardOf({
+      collector: app.collector,
+      logger,
+      nodes: { list: () => Promise.reject(new Error('database down')) },
+    })
+    expect(((await (await get(failing, '/api/state')).json()) as { nodes: unknown }).nodes).toEqual([])
+    expect(logger.lines).toContainEqual({
+      level: 'warn',
+      message: 'dashboard could not list the nodes',
+      fields: { error: 'database down' },
+    })
+    // without a directory there is no cluster view
+    const single = dashboardOf({ collector: app.collector })
+    expect(((await (await get(single, '/api/state')).json()) as { nodes: unknown }).nodes).toBeNull()
   })
 
   it('redirects the mount point to its slash and only answers under it', async () => {

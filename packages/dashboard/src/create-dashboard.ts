@@ -3,6 +3,7 @@ import { metricsFor } from './create-metrics-handler.js'
 import type { DashboardSource } from './dashboard-source.js'
 import { eventStreamResponse } from './event-stream.js'
 import { errorResponse, failure, json, methodNotAllowed, SECURITY_HEADERS } from './http-answers.js'
+import { type NodeDirectory, type NodeView, nodeViewOf } from './node-directory.js'
 import { loadPage } from './page-assets.js'
 import { resolveSource } from './resolve-source.js'
 import { createStatusMonitor, type MonitorSample, messageOf } from './status-monitor.js'
@@ -39,6 +40,13 @@ export interface DashboardOptions {
   sampleIntervalMs?: number
   /** How much throughput history the page charts. Default 10 minutes. */
   throughputWindowMs?: number
+  /**
+   * The nodes of a cluster on one shared log (e.g. `createNodeRegistry` of
+   * `@eskit/postgres-event-store`): the page lists every node's projections side by side.
+   */
+  nodes?: NodeDirectory
+  /** A node not seen for longer than this is shown as gone. Default 15 000 ms. */
+  goneAfterMs?: number
 }
 
 /**
@@ -60,6 +68,7 @@ export interface Dashboard {
 }
 
 const MIN_TOKEN_LENGTH = 16
+const NODES_WAIT_MS = 1000
 const NAME_ROUTE = /^\/api\/projections\/([^/]+)\/(parked|rebuild)$/
 
 function normaliseBasePath(basePath: string | undefined): string {
@@ -129,6 +138,40 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   })
   const streams = new Set<() => void>()
 
+  // ---- the cluster's nodes: read on the sampling interval, shared by every page ----
+  const { nodes } = options
+  if (nodes !== undefined && typeof nodes?.list !== 'function') {
+    throw new EskitError('INVALID_ARGUMENT', 'createDashboard: nodes must have list()')
+  }
+  const goneAfterMs = options.goneAfterMs ?? 15_000
+  let nodeViews: NodeView[] | null = nodes === undefined ? null : []
+  let nodesReading: Promise<void> | undefined
+  const readNodes = (): Promise<void> => {
+    if (!nodes) return Promise.resolve()
+    nodesReading ??= nodes
+      .list()
+      .then(
+        (list) => {
+          nodeViews = list.map((node) => nodeViewOf(node, goneAfterMs))
+        },
+        (error: unknown) => logger.warn('dashboard could not list the nodes', { error: messageOf(error) }),
+      )
+      .finally(() => {
+        nodesReading = undefined
+      })
+    return nodesReading
+  }
+  // a page never waits long for the cluster: with the log's database down it shows the last list
+  const nodesSoon = (): Promise<void> =>
+    Promise.race([
+      readNodes(),
+      new Promise<void>((resolve) => {
+        setTimeout(resolve, NODES_WAIT_MS).unref?.()
+      }),
+    ])
+  const nodesTimer = nodes ? setInterval(() => void readNodes(), options.sampleIntervalMs ?? 1000) : undefined
+  nodesTimer?.unref?.()
+
   const stateOf = (sample: MonitorSample) => ({
     title,
     writable,
@@ -137,6 +180,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     history: monitor.history.points(),
     sampledAt: sample.sampledAt,
     projections: sample.projections,
+    nodes: nodeViews,
   })
 
   const page = async (request: Request): Promise<Response> => {
@@ -153,7 +197,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   }
 
   const events = async (request: Request): Promise<Response> => {
-    const first = await monitor.sample()
+    const [first] = await Promise.all([monitor.sample(), nodesSoon()])
     const { response, close } = eventStreamResponse(
       (send) => {
         send('state', stateOf(first))
@@ -162,6 +206,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
             sampledAt: sample.sampledAt,
             projections: sample.projections,
             point: sample.point,
+            nodes: nodeViews,
           })
         })
         return () => {
@@ -237,8 +282,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const read = request.method === 'GET' || request.method === 'HEAD'
     if (path === '/' || path === '') return read ? page(request) : methodNotAllowed('GET')
     if (path === '/metrics') return metricsFor(request, monitor)
-    if (path === '/api/state')
-      return read ? json(200, stateOf(await monitor.sample())) : methodNotAllowed('GET')
+    if (path === '/api/state') {
+      if (!read) return methodNotAllowed('GET')
+      const [sample] = await Promise.all([monitor.sample(), nodesSoon()])
+      return json(200, stateOf(sample))
+    }
     if (path === '/api/events') return read ? events(request) : methodNotAllowed('GET')
     const match = NAME_ROUTE.exec(path)
     if (match) {
@@ -264,6 +312,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   return Object.assign(dashboard, {
     metrics: (request: Request) => metricsFor(request, monitor),
     close() {
+      if (nodesTimer) clearInterval(nodesTimer)
       monitor.close()
       for (const close of [...streams]) close()
     },

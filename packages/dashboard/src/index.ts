@@ -5,5 +5,6 @@ export {
   type MetricsHandlerOptions,
 } from './create-metrics-handler.js'
 export { collectorSource, type DashboardSource, type SourceChange } from './dashboard-source.js'
+export type { NodeDirectory, NodeSnapshot, NodeView } from './node-directory.js'
 export { type NodeRequestListener, toNodeHandler } from './node-handler.js'
 export type { ProjectionView } from './status-monitor.js'

@@ -1,3 +1,9 @@
+export {
+  createNodeRegistry,
+  type NodeRegistry,
+  type NodeRegistryOptions,
+  type NodeReport,
+} from './node-registry.js'
 export { openPostgresEventStore } from './open-postgres-event-store.js'
 export type {
   PostgresEventStoreOptions,

@@ -268,6 +268,48 @@ function renderProjections() {
     `log head ${count(head)} · ${model.projections.length} projections · ${behind === 0 ? 'all live' : `${behind} not live`}`
 }
 
+// ---- every node of the cluster, side by side ----
+
+function renderNodes(nodes) {
+  const panel = byId('nodes-panel')
+  panel.hidden = !Array.isArray(nodes) || nodes.length === 0
+  if (panel.hidden) return
+  const head = byId('nodes-head')
+  const body = byId('nodes-body')
+  const corner = el('th', '', 'projection')
+  const columns = nodes.map((node) => {
+    const th = el('th', 'node', node.nodeId)
+    th.dataset.node = node.nodeId
+    th.dataset.gone = String(node.gone)
+    th.append(
+      el(
+        'small',
+        '',
+        node.gone ? `gone · seen ${duration(node.ageMs)} ago` : `seen ${duration(node.ageMs)} ago`,
+      ),
+    )
+    return th
+  })
+  head.replaceChildren(corner, ...columns)
+  const names = [...new Set(nodes.flatMap((node) => node.projections.map((p) => p.name)))].sort()
+  body.replaceChildren(
+    ...names.map((name) => {
+      const row = el('tr')
+      row.dataset.projection = name
+      row.append(el('td', 'name', name))
+      for (const node of nodes) {
+        const p = node.projections.find((candidate) => candidate.name === name)
+        const cell = el('td', 'node-cell', p ? `${p.state} · lag ${count(p.lag)}` : '-')
+        cell.dataset.node = node.nodeId
+        cell.dataset.gone = String(node.gone)
+        if (p) cell.dataset.state = p.state
+        row.append(cell)
+      }
+      return row
+    }),
+  )
+}
+
 // ---- throughput chart: one line per projection, hand-drawn SVG ----
 
 function svg(tag, attributes, text) {
@@ -348,6 +390,7 @@ function applyState(state) {
   byId('token-form').hidden = !state.writable
   if (state.writable) showTokenState()
   renderProjections()
+  renderNodes(state.nodes)
   renderChart()
 }
 
@@ -359,6 +402,7 @@ function applySample(sample) {
     while (model.points.length > 0 && model.points[0].t <= from) model.points.shift()
   }
   renderProjections()
+  renderNodes(sample.nodes)
   if (sample.point) renderChart()
 }
 
