@@ -1,12 +1,18 @@
-import { createManualClock, eventually, type ManualClock, recordingLogger } from '@eskit/test-kit'
+import {
+  createManualClock,
+  eventually,
+  faultyStore,
+  type ManualClock,
+  recordingLogger,
+} from '@eskit/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { appendMany, type Control, rowsProjection } from '../test/helpers.js'
 import { MAX_TIMER_MS, systemClock } from './clock.js'
 import { createCollector } from './collector.js'
 import type { Collector, CollectorConfig, ErrorInfo, ProgressInfo } from './collector-types.js'
-import { isEskitError } from './eskit-error.js'
+import { EskitError, isEskitError } from './eskit-error.js'
 import { createMemoryEventStore, createMemoryEventStoreState } from './memory-event-store.js'
-import { memoryStore } from './memory-store.js'
+import { createMemoryStoreState, memoryStore } from './memory-store.js'
 
 const running: Collector[] = []
 afterEach(async () => {
@@ -156,6 +162,53 @@ describe('collector on an injected clock', () => {
     clock.advance(1)
     await collector.waitFor(position)
     expect(control.applied).toEqual([1, 1, 2])
+  })
+})
+
+describe('waitFor on data that is already there when it opens (no batch left to run)', () => {
+  /** A store state whose projection `p` is current at position 5 of `events`. */
+  async function builtTo5(clock: ManualClock) {
+    const events = createMemoryEventStore()
+    const state = createMemoryStoreState()
+    await appendMany(events, 5)
+    const { collector } = make(clock, { events, store: memoryStore({ state }) })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    await collector.waitFor(5)
+    await collector.stop()
+    return { events, state }
+  }
+
+  it('a waitFor made before start() resolves when start opens the data at that position', async () => {
+    const clock = createManualClock()
+    const { events, state } = await builtTo5(clock)
+    const { collector } = make(clock, { events, store: memoryStore({ state }) })
+    collector.add(rowsProjection('p'))
+    const waited = outcomeOf(collector.waitFor(5, { timeoutMs: 1000 }))
+    await collector.start()
+    expect(collector.status()[0]).toMatchObject({ state: 'live', position: 5 })
+    // nothing is left to apply, so no batch would ever move the position and wake the waiter
+    clock.advance(1000)
+    expect(await waited).toBe('resolved')
+  })
+
+  it('a waitFor made while the open fails resolves when the retried open finds the data at that position', async () => {
+    const clock = createManualClock()
+    const { events, state } = await builtTo5(clock)
+    let failing = true
+    const store = faultyStore(memoryStore({ state }), {
+      openSlot: () => (failing ? new EskitError('IO', 'cannot open') : undefined),
+    })
+    const { collector } = make(clock, { events, store, retry: { initialDelayMs: 100, maxDelayMs: 100 } })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    expect(collector.status()[0]).toMatchObject({ state: 'failed', position: 0 })
+    const waited = outcomeOf(collector.waitFor(5, { timeoutMs: 1000 }))
+    failing = false
+    clock.advance(100)
+    await eventually(() => collector.status()[0]?.state === 'live', 'the retried open')
+    clock.advance(900)
+    expect(await waited).toBe('resolved')
   })
 })
 

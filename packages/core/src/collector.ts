@@ -60,7 +60,7 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
   })
   const failures = createFailurePolicy(context, { listeners, reporter, waits, wake: scheduler.wake })
   const rebuilder = createRebuilder(context, { listeners, reporter, failures, waits })
-  const opener = createUnitOpener(context, { reporter, failures, rebuilder })
+  const opener = createUnitOpener(context, { reporter, failures, rebuilder, waits })
   const batches = createBatchRunner(context, { reporter, failures, rebuilder, waits })
   const requests = createRequestPoller(context, (name) => collector.rebuild(name))
 

@@ -16,6 +16,7 @@ import {
 } from './projection-unit.js'
 import type { Rebuilder } from './rebuild.js'
 import type { StatusReporter } from './status-reporter.js'
+import type { WaitRegistry } from './wait-registry.js'
 
 /** Opening a projection's data and deciding whether to trust it; recovering data that vanished. */
 export interface UnitOpener {
@@ -27,10 +28,10 @@ export interface UnitOpener {
 
 export function createUnitOpener(
   context: CollectorContext,
-  parts: { reporter: StatusReporter; failures: FailurePolicy; rebuilder: Rebuilder },
+  parts: { reporter: StatusReporter; failures: FailurePolicy; rebuilder: Rebuilder; waits: WaitRegistry },
 ): UnitOpener {
   const { events, store, logger, clock } = context.settings
-  const { reporter, failures, rebuilder } = parts
+  const { reporter, failures, rebuilder, waits } = parts
 
   /** `emptyReason`: why a rebuild from an empty slot runs (a new projection, or lost data). */
   const open = async (
@@ -87,6 +88,10 @@ export function createUnitOpener(
       failures.recovered(unit)
       if (unit.phase.kind === 'pending-rebuild') await rebuilder.begin(unit)
       else reporter.refresh(unit)
+      // The opened data may already hold what a waitFor (made before start() or while the open
+      // failed) asks for, and no batch will move the position to wake it when nothing is left to
+      // apply. Data the log does not explain answers no waitFor (behaviour 3).
+      if (!(unit.phase.kind === 'pending-rebuild' && unit.phase.untrusted)) waits.check()
     } catch (error) {
       failures.setupFailure(unit, error, 'open')
     }
