@@ -19,6 +19,9 @@ const TINY: BenchConfig = {
   peerEvents: 300,
   peerStreams: 30,
   scaling: [300, 600],
+  pgAppends: 100,
+  pgBatchedAppends: 500,
+  pgLiveAppends: 20,
 }
 
 const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -32,7 +35,7 @@ describe('bench quick mode', () => {
       'Emmett (emmett-sqlite)',
     ])
     const cases = new Set(report.rows.map((row) => row.case.split(' ')[0]))
-    expect([...cases].sort()).toEqual(['1', '2', '3', '4', '5', '6', '7', '8'])
+    expect([...cases].sort()).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9'])
     for (const row of report.rows.filter((r) => !r.skipped)) {
       expect(row.median, `${row.case} ${row.variant}`).toBeGreaterThanOrEqual(0)
       if (row.rate !== undefined) expect(row.rate, `${row.case} ${row.variant}`).toBeGreaterThan(0)

@@ -29,11 +29,12 @@ const CATCH_UP_TIMEOUT_MS = 600_000
  * projection fails the case instead of retrying forever.
  */
 export function openCollector(
-  logFile: string,
+  log: string | EventStore,
   store: ProjectionStore<any>,
   projections: readonly Projection<any>[],
 ): CollectorRun {
-  const events = openSqliteEventStore({ path: logFile })
+  // A log file is opened (and closed) here; an open event store (PostgreSQL) stays the caller's.
+  const events = typeof log === 'string' ? openSqliteEventStore({ path: log }) : log
   const collector = createCollector({ events, store, batchSize: 1000, logger: silentLogger, onError: 'stop' })
   for (const projection of projections) collector.add(projection)
   let failure: ((error: Error) => void) | undefined
@@ -71,7 +72,7 @@ export function openCollector(
       ]),
     async close() {
       await collector.stop()
-      await events.close()
+      if (typeof log === 'string') await events.close()
     },
   }
 }

@@ -42,6 +42,10 @@ export interface BenchConfig {
   peerStreams: number
   /** Case 8: log sizes. */
   scaling: number[]
+  /** Case 9 (PostgreSQL): single-event appends per client count, 100-event appends, cross-process appends timed. */
+  pgAppends: number
+  pgBatchedAppends: number
+  pgLiveAppends: number
 }
 
 /** Full mode: DESIGN.md's sizes, under 5 minutes on 2 cores. */
@@ -69,6 +73,9 @@ export const FULL: BenchConfig = {
   peerEvents: 10_000,
   peerStreams: 1_000,
   scaling: [100_000, 200_000, 400_000, 800_000],
+  pgAppends: 4_000,
+  pgBatchedAppends: 20_000,
+  pgLiveAppends: 500,
 }
 
 /** Quick mode: every case and every correctness check on tiny sizes, for CI (figures mean little). */
@@ -96,4 +103,7 @@ export const QUICK: BenchConfig = {
   peerEvents: 600,
   peerStreams: 60,
   scaling: [1_000, 2_000],
+  pgAppends: 400,
+  pgBatchedAppends: 2_000,
+  pgLiveAppends: 50,
 }

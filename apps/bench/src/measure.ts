@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Projection, ProjectionStore } from '@eskit/core'
+import type { EventStore, Projection, ProjectionStore } from '@eskit/core'
 import Database from 'better-sqlite3'
 import { assertDigest, type ViewDigest, viewDigest } from './checksum.ts'
 import { openCollector } from './collector-run.ts'
@@ -96,6 +96,8 @@ export interface Checked {
 export interface CollectorRebuildOptions {
   label: string
   logFile: string
+  /** An open event store to read instead of `logFile` (kept open: the caller's). */
+  open?: EventStore | undefined
   head: number
   expected: ViewDigest
   store: (dir: string) => ProjectionStore<any>
@@ -114,7 +116,7 @@ export async function collectorRebuildSample(
 ): Promise<number> {
   const dir = freshDir(ctx, options.label)
   const started = performance.now()
-  const run = openCollector(options.logFile, options.store(dir), options.projections())
+  const run = openCollector(options.open ?? options.logFile, options.store(dir), options.projections())
   try {
     await run.collector.start()
     await run.caughtUp(options.head)

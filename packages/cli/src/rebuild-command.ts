@@ -207,7 +207,7 @@ function unknownProjection(dir: string, name: string, status: PublishedStatus | 
   )
 }
 
-const FINAL: ReadonlySet<RequestState> = new Set(['done', 'failed', 'rejected'])
+const FINAL: ReadonlySet<RequestState> = new Set(['done', 'failed', 'rejected', 'closed'])
 
 async function waitForRequest(
   dir: string,
@@ -261,6 +261,15 @@ async function waitForRequest(
 
 function settle(result: RequestResult, dir: string): RequestResult {
   if (result.state === 'done') return result
+  if (result.state === 'closed') {
+    // a graceful stop of the owner is not a failed rebuild: nothing of the projection failed
+    throw new EskitError(
+      'CLOSED',
+      `the process that owned ${dir} stopped before the rebuild of ${result.name} completed; ` +
+        'the projection was not rebuilt, run the command again',
+      { details: { dir, name: result.name, requestId: result.id, state: result.state } },
+    )
+  }
   throw new EskitError(
     'FAILED',
     result.state === 'rejected'

@@ -1,9 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { createCollector, createMemoryEventStore, type Projection } from '@eskit/core'
+import { sqliteStore } from '@eskit/sqlite-store'
+import { directoryLayout } from '@eskit/sqlite-store/files'
 import { eventually } from '@eskit/test-kit'
+import type Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers.js'
-import { startInProcessOwner } from '../test/in-process-owner.js'
+import { passView, startInProcessOwner } from '../test/in-process-owner.js'
 import { recordingIo } from '../test/recording-io.js'
 import { EXIT_CODES } from './exit-codes.js'
 import { runCli } from './run-cli.js'
@@ -132,6 +136,58 @@ describe('runCli against a directory owned by a collector in this process', () =
     } finally {
       await collector.stop()
     }
+  })
+
+  it('a projection failing in its first build: rebuild --wait ends with FAILED, not a wait until --timeout', async () => {
+    const events = createMemoryEventStore({ id: 'in-process-log' })
+    for (let i = 1; i <= 20; i++) await events.append(`pass-${i}`, [{ type: 'PassIssued', data: {} }])
+    const failing: Projection<Database.Database> = {
+      ...passView(),
+      apply() {
+        throw new Error('no holder in the event')
+      },
+    }
+    const collector = createCollector({ events, store: sqliteStore({ dir }), pollIntervalMs: 20 })
+    collector.add(failing)
+    await collector.start()
+    try {
+      await eventually(() => collector.status()[0]?.state === 'failed', { what: 'failed', timeoutMs: 20_000 })
+      const io = recordingIo()
+      const code = await runCli(
+        ['rebuild', 'passes.pass_view', '--dir', dir, '--wait', '--timeout', '10', '--json'],
+        io,
+      )
+      expect(code).toBe(EXIT_CODES.failure)
+      expect(JSON.parse(io.stdout.text)).toMatchObject({
+        error: { code: 'FAILED', message: expect.stringContaining('no holder in the event') },
+      })
+    } finally {
+      await collector.stop()
+    }
+  })
+
+  it('the owner stopping gracefully during rebuild --wait ends with CLOSED, not FAILED', async () => {
+    const collector = await startInProcessOwner(dir, { passes: 2000, applyDelayMs: 20 })
+    const io = recordingIo()
+    const running = runCli(['rebuild', 'passes.pass_view', '--dir', dir, '--wait', '--json'], io)
+    // taken by the owner and under way
+    const results = directoryLayout(dir).results
+    await eventually(
+      () =>
+        fs.existsSync(results) &&
+        fs
+          .readdirSync(results)
+          .some((file) => fs.readFileSync(path.join(results, file), 'utf8').includes('"accepted"')) &&
+        collector.status()[0]?.rebuild !== undefined
+          ? true
+          : undefined,
+      { what: 'the accepted rebuild', timeoutMs: 20_000 },
+    )
+    await collector.stop()
+    expect(await running).toBe(EXIT_CODES.failure)
+    expect(JSON.parse(io.stdout.text)).toMatchObject({
+      error: { code: 'CLOSED', message: expect.stringContaining('stopped before the rebuild') },
+    })
   })
 
   it('prints failures as JSON on stdout with --json, and the message on stderr', async () => {

@@ -31,6 +31,12 @@ export interface ProjectionReport {
   file: string | null
   /** Size of the file and its `-wal`, in bytes (`null` without a file). */
   sizeBytes: number | null
+  /**
+   * `false` for a file that holds no projection data yet, which the store reuses as it is: a
+   * 0-byte file, or a first build whose `setup` failed or has not run (not a `problem`).
+   * `false` too without a file or with a problem.
+   */
+  built: boolean
   /** The version the file holds (`null` without a file or when it has a problem). */
   version: string | null
   /** Last event position whose effects are in the file. */
@@ -44,6 +50,11 @@ export interface ProjectionReport {
   problem: string | null
   /** What the owning process published for it; `null` when no process owns the directory. */
   runtime: RuntimeStatus | null
+  /**
+   * `true` when a process owns the directory, has published its status and does not run this
+   * projection: nothing reads or updates the file, and `eskit rebuild` is rejected until it stops.
+   */
+  orphan: boolean
 }
 
 /**
@@ -91,6 +102,7 @@ export function collectStatus(dir: string): StatusReport {
     name: file.name,
     file: file.file,
     sizeBytes: file.sizeBytes,
+    built: file.built,
     version: file.version,
     position: file.position,
     logId: file.logId,
@@ -98,6 +110,7 @@ export function collectStatus(dir: string): StatusReport {
     builtAt: file.builtAt,
     problem: file.problem,
     runtime: runtimeOf(file.name),
+    orphan: published !== null && runtimeOf(file.name) === null,
   }))
   for (const runtime of published?.projections ?? []) {
     if (projections.some((p) => p.name === runtime.name)) continue
@@ -105,6 +118,7 @@ export function collectStatus(dir: string): StatusReport {
       name: runtime.name,
       file: null,
       sizeBytes: null,
+      built: false,
       version: null,
       position: null,
       logId: null,
@@ -112,6 +126,7 @@ export function collectStatus(dir: string): StatusReport {
       builtAt: null,
       problem: null,
       runtime,
+      orphan: false,
     })
   }
   projections.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -129,6 +144,7 @@ const dash = '-'
 
 function stateCell(p: ProjectionReport, c: Colors): string {
   if (p.problem !== null && p.runtime === null) return c.red('problem')
+  if (p.orphan) return c.dim('not run')
   const state = p.runtime?.state
   switch (state) {
     case undefined:
@@ -173,6 +189,16 @@ export function renderStatus(report: StatusReport, c: Colors, now: Date = new Da
   } else {
     lines.push(`${c.dim('not owned')}: no process is running on it`)
   }
+  const unreachable = report.projections.find((p) => p.runtime?.logUnreachable !== undefined)?.runtime
+    ?.logUnreachable
+  if (unreachable !== undefined) {
+    // Behaviour 19: the owner cannot read its event log; its projections keep serving.
+    const downSeconds = Math.max(0, (now.getTime() - unreachable.since) / 1000).toFixed(1)
+    const code = unreachable.code === undefined ? '' : ` ${unreachable.code}`
+    lines.push(
+      `${c.red('event log unreachable')} since ${formatTimestamp(new Date(unreachable.since).toISOString())} (${downSeconds}s, ${unreachable.attempts} attempts):${code} ${unreachable.error}; projections keep serving, reading resumes by itself`,
+    )
+  }
   lines.push('')
   if (report.projections.length === 0) {
     lines.push('no projection files')
@@ -204,15 +230,28 @@ export function renderStatus(report: StatusReport, c: Colors, now: Date = new Da
       rows.push(row)
       const note: string[] = []
       if (p.problem !== null) {
-        note.push(`${c.red('problem')}: ${p.problem} (moved aside and rebuilt at the next start)`)
+        // only a process running this projection opens the file, so only it moves the file aside
+        note.push(
+          `${c.red('problem')}: ${p.problem} (a process running ${p.name} moves it aside and rebuilds it when it opens the file)`,
+        )
+      } else if (p.file !== null && !p.built) {
+        note.push(
+          'not built yet: the file holds no projection data; it is built in place when the projection opens',
+        )
       }
       if (p.file === null) note.push('no file yet: its first build is running')
+      if (p.orphan) {
+        note.push(
+          `not run by the owning process: nothing reads or updates this file; eskit rebuild ${p.name} is rejected while it owns the directory, and deletes the file once no process owns it`,
+        )
+      }
       const rebuild = p.runtime?.rebuild
       if (rebuild !== undefined) {
         const percent = rebuild.target > 0 ? Math.floor((rebuild.position / rebuild.target) * 100) : 100
         const detail = rateDetail(rebuild.eventsPerSecond, rebuild.etaMs)
+        const reason = rebuild.reason === undefined ? '' : ` (${rebuild.reason})`
         note.push(
-          `rebuilding: ${formatCount(rebuild.position)}/${formatCount(rebuild.target)} events (${percent}%)${detail ? `, ${detail}` : ''}`,
+          `rebuilding${reason}: ${formatCount(rebuild.position)}/${formatCount(rebuild.target)} events (${percent}%)${detail ? `, ${detail}` : ''}`,
         )
       }
       const error = p.runtime?.error

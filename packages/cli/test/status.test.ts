@@ -1,5 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { silentLogger } from '@eskit/core'
+import { sqliteStore } from '@eskit/sqlite-store'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { StatusReport } from '../src/status-command.js'
 import { runEskit, runOwnerOnce, snapshot, startOwner, tempDir } from './helpers.js'
@@ -110,6 +113,88 @@ describe('eskit status (the real binary)', () => {
     ) as StatusReport
     expect(after.owned).toBe(false)
     expect(after.projections.every((p) => p.runtime === null)).toBe(true)
+  })
+
+  it('leaves every file of a running owner and of a SIGKILLed one as it was, -shm included', async () => {
+    const projections = path.join(dir, 'projections')
+    const owner = await startOwner(projections, ['--passes', '200'])
+    let killed = false
+    // The running owner rewrites its status file, and its own reads of the pass view (every 5 ms)
+    // update that file's -shm: those two are its to change. Everything else is compared.
+    const files = (owned: boolean) => {
+      const {
+        '.eskit/status.json': _published,
+        'passes.pass_view.db-shm': readByOwner,
+        ...rest
+      } = snapshot(projections)
+      return owned || readByOwner === undefined ? rest : { ...rest, 'passes.pass_view.db-shm': readByOwner }
+    }
+    try {
+      const before = files(true)
+      expect(Object.keys(before).filter((f) => f.endsWith('-shm'))).toHaveLength(2)
+      for (const args of [['--json'], []])
+        expect((await runEskit(['status', '--dir', projections, ...args])).code).toBe(0)
+      expect(files(true)).toEqual(before)
+
+      await owner.kill()
+      killed = true
+      const left = files(false)
+      expect(Object.keys(left).filter((f) => f.endsWith('-wal') || f.endsWith('-shm'))).toHaveLength(6)
+      const json = await runEskit(['status', '--dir', projections, '--json'])
+      const report = JSON.parse(json.stdout) as StatusReport
+      expect(report.owned).toBe(false)
+      for (const p of report.projections)
+        expect(p).toMatchObject({ position: 600, problem: null, built: true })
+      expect((await runEskit(['status', '--dir', projections])).code).toBe(0)
+      expect(files(false)).toEqual(left)
+    } finally {
+      if (!killed) await owner.stop()
+    }
+  })
+
+  it('explains a file the owner does not run, and lists a first build whose setup failed as not built, no problem', async () => {
+    const projections = path.join(dir, 'projections')
+    await runOwnerOnce(projections, ['--passes', '20'])
+    // a projection retired from the application, its file left behind
+    fs.copyFileSync(
+      path.join(projections, 'services.holder_list.db'),
+      path.join(projections, 'legacy.view.db'),
+    )
+    const legacy = new Database(path.join(projections, 'legacy.view.db'))
+    legacy.prepare("update _eskit_projection set name = 'legacy.view'").run()
+    legacy.close()
+    fs.writeFileSync(path.join(projections, 'zero.db'), '')
+    const store = sqliteStore({ dir: projections })
+    await store.open({ logId: 'fixture-log-0001', logger: silentLogger })
+    const slot = await store.openSlot({
+      name: 'failing.view',
+      version: '1',
+      setup() {
+        throw new Error('no such column: holder')
+      },
+      apply() {},
+    })
+    await slot.initialize({ version: '1', logId: 'fixture-log-0001' }).catch(() => undefined)
+    await store.close()
+
+    const owner = await startOwner(projections, ['--passes', '20'])
+    try {
+      const report = JSON.parse(
+        (await runEskit(['status', '--dir', projections, '--json'])).stdout,
+      ) as StatusReport
+      const byName = new Map(report.projections.map((p) => [p.name, p]))
+      expect(byName.get('legacy.view')).toMatchObject({ orphan: true, runtime: null, problem: null })
+      expect(byName.get('passes.pass_view')).toMatchObject({ orphan: false })
+      for (const name of ['failing.view', 'zero'])
+        expect(byName.get(name)).toMatchObject({ built: false, problem: null, orphan: true })
+      const human = (await runEskit(['status', '--dir', projections])).stdout
+      expect(human).not.toContain('problem')
+      expect(human).toMatch(/legacy\.view\s+1\s+not run\s/)
+      expect(human).toContain('eskit rebuild legacy.view is rejected while it owns the directory')
+      expect(human).toContain('not built yet: the file holds no projection data')
+    } finally {
+      await owner.stop()
+    }
   })
 
   it('fails with exit 1 and NOT_FOUND for a directory that does not exist, creating nothing', async () => {

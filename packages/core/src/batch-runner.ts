@@ -48,11 +48,13 @@ export function createBatchRunner(
   }
 
   /** After a committed step: progress, live/caught-up detection, rebuild completion. */
-  const afterCommit = async (unit: ProjectionUnit, headBefore: number, full: boolean): Promise<void> => {
+  const afterCommit = async (unit: ProjectionUnit, headBefore: number): Promise<void> => {
     failures.recovered(unit)
     const position = unitPosition(unit)
     unit.meter.add(position)
-    const caughtUp = !full && position >= headBefore
+    // The head read before the batch is reached: the rebuild is over now, also when the batch was
+    // full, so a waitFor(head) that this commit resolved never sees a rebuild still running.
+    const caughtUp = position >= headBefore
     if (runOf(unit)) {
       if (caughtUp) {
         await rebuilder.complete(unit)
@@ -108,7 +110,6 @@ export function createBatchRunner(
     batch: readonly StoredEvent[],
     firstError: unknown,
     headBefore: number,
-    full: boolean,
   ): Promise<void> => {
     const slot = slotOf(unit)
     let position = from
@@ -153,7 +154,7 @@ export function createBatchRunner(
       await commitFailed(unit, error)
       return
     }
-    await afterCommit(unit, headBefore, full)
+    await afterCommit(unit, headBefore)
   }
 
   const advance = async (
@@ -162,20 +163,19 @@ export function createBatchRunner(
     to: number,
     batch: readonly StoredEvent[],
     headBefore: number,
-    full: boolean,
   ): Promise<void> => {
     try {
       await slotOf(unit).commit({ from, to, events: batch })
     } catch (error) {
       if (isEskitError(error, 'PROJECTION_FAILED') && batch.length > 0) {
-        await isolate(unit, from, to, batch, error, headBefore, full)
+        await isolate(unit, from, to, batch, error, headBefore)
       } else {
         await commitFailed(unit, error)
       }
       return
     }
     setUnitPosition(unit, to)
-    await afterCommit(unit, headBefore, full)
+    await afterCommit(unit, headBefore)
   }
 
   /**
@@ -201,15 +201,15 @@ export function createBatchRunner(
         types === undefined ? { after: from, limit: batchSize } : { after: from, limit: batchSize, types },
       ),
     )
-    let full = batch.length >= batchSize
+    const full = batch.length >= batchSize
     const last = batch[batch.length - 1]
     let to = full && last ? last.position : Math.max(headBefore, last?.position ?? from)
     if (to <= from) return
     let shared: readonly StoredEvent[] = batch
     if (next !== undefined && to > next) {
       to = next
+      // stopped short on purpose: below headBefore, so not caught up
       shared = batch.filter((event) => event.position <= next)
-      full = true // stopped short on purpose: not caught up
     }
     for (const unit of group) {
       if (stopping()) return
@@ -219,7 +219,7 @@ export function createBatchRunner(
         wanted === null || (types !== undefined && wanted.size === types.length)
           ? shared
           : shared.filter((event) => wanted.has(event.type))
-      await advance(unit, from, to, subset, headBefore, full)
+      await advance(unit, from, to, subset, headBefore)
     }
   }
 

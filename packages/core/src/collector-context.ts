@@ -1,4 +1,5 @@
 import type { CollectorSettings } from './collector-config.js'
+import { type LogReachability, REACHABLE } from './log-reachability.js'
 import type { ProjectionUnit } from './projection-unit.js'
 
 /** The collector's own lifecycle (each projection has its own phase, see `projection-unit.ts`). */
@@ -14,10 +15,12 @@ export interface CollectorContext {
   storeOpened: boolean
   /** The highest log head seen. */
   head: number
+  /** Whether the last read of the event log succeeded (see `log-reachability.ts`). */
+  log: LogReachability
 }
 
 export function createContext(settings: CollectorSettings): CollectorContext {
-  return { settings, units: [], byName: new Map(), phase: 'new', storeOpened: false, head: 0 }
+  return { settings, units: [], byName: new Map(), phase: 'new', storeOpened: false, head: 0, log: REACHABLE }
 }
 
 export function isStopping(context: CollectorContext): boolean {

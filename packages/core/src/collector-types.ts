@@ -33,7 +33,22 @@ export interface ProjectionStatus {
   /** head - position */
   lag: number
   error?: { message: string; position: number; attempts: number }
-  rebuild?: { position: number; target: number; eventsPerSecond: number; etaMs: number }
+  rebuild?: {
+    position: number
+    target: number
+    eventsPerSecond: number
+    etaMs: number
+    /** Why it rebuilds: `new projection`, `version changed from 1 to 2`, `requested`, … */
+    reason?: string
+  }
+  /**
+   * Present while the collector cannot read the event log (behaviour 19: a PostgreSQL log that is
+   * down or cut off): `since` (epoch ms of the collector's clock) the first failed read, the last
+   * `error` and its `code` (e.g. `UNAVAILABLE`), and the failed `attempts` so far. The projection
+   * keeps serving its data meanwhile; reading resumes by itself with backoff, and the field goes
+   * away at the first successful read.
+   */
+  logUnreachable?: { since: number; error: string; code?: string; attempts: number }
 }
 
 /**
@@ -240,6 +255,12 @@ export interface Collector<Conn = unknown> {
    * ```
    */
   reader<Reader = Conn>(name: string): Reader
+  /**
+   * Tells the collector that a query on `reader(name)` failed with `error` (`createReader` of
+   * `@eskit/kysely-views` calls it for every failed query). Corruption marks the projection's data
+   * damaged: the store checks it, moves it aside and the projection rebuilds. Never throws.
+   */
+  readFailed(name: string, error: unknown): void
   /** The store the collector runs on. */
   readonly store: ProjectionStore<Conn>
   /** The event log the collector reads. */

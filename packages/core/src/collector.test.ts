@@ -581,9 +581,57 @@ describe('failures', () => {
     await appendMany(inner, 4)
     await collector.waitFor(4)
     expect(rows(collector, 'p')).toEqual([1, 2, 3, 4])
+    // logged once when the log became unreachable, then quietly until it answered again
     expect(
       logger.lines.filter((line) => line.message === 'collector could not read the event log').length,
-    ).toBe(3)
+    ).toBe(1)
+    expect(logger.lines.filter((line) => line.message === 'event log still unreachable').length).toBe(2)
+    await eventually(() => logger.has('info', 'event log reachable again'), 'the recovery logged')
+  })
+
+  it('status shows the log unreachable (since when, why) while projections keep serving; it clears when reads work again', async () => {
+    const inner = createMemoryEventStore()
+    let down = false
+    const unavailable = () => new EskitError('UNAVAILABLE', 'log server down')
+    const events: EventStore = {
+      id: inner.id,
+      append: (streamId, batch, options) => inner.append(streamId, batch, options),
+      readAll: async (options) => {
+        if (down) throw unavailable()
+        return inner.readAll(options)
+      },
+      readStream: (streamId) => inner.readStream(streamId),
+      head: async () => {
+        if (down) throw unavailable()
+        return inner.head()
+      },
+      onAppend: (listener) => inner.onAppend(listener),
+      close: () => inner.close(),
+    }
+    const { collector } = make({ events, retry: { initialDelayMs: 1, maxDelayMs: 5 } })
+    collector.add(rowsProjection('p'))
+    await appendMany(inner, 2)
+    await collector.start()
+    await collector.waitFor(2)
+    const before = Date.now()
+    down = true
+    await appendMany(inner, 2)
+    await eventually(
+      () => collector.status()[0]?.logUnreachable !== undefined,
+      'the log reported unreachable',
+    )
+    const status = collector.status()[0]
+    expect(status?.logUnreachable).toMatchObject({ error: 'log server down', code: 'UNAVAILABLE' })
+    expect(status?.logUnreachable?.since).toBeGreaterThanOrEqual(before)
+    expect(status?.logUnreachable?.attempts).toBeGreaterThanOrEqual(1)
+    // the data already there keeps serving
+    expect(rows(collector, 'p')).toEqual([1, 2])
+    expect(status?.state).toBe('live')
+    down = false
+    await collector.waitFor(4)
+    expect(rows(collector, 'p')).toEqual([1, 2, 3, 4])
+    await eventually(() => collector.status()[0]?.logUnreachable === undefined, 'the status cleared')
+    await collector.stop()
   })
 
   it('a swap that fails is retried; the old data serves meanwhile', async () => {

@@ -4,8 +4,10 @@ import { createContext, isStopping } from './collector-context.js'
 import { createListeners } from './collector-listeners.js'
 import type { Collector, CollectorConfig } from './collector-types.js'
 import { createDeferred } from './deferred.js'
+import { messageOf } from './error-text.js'
 import { EskitError } from './eskit-error.js'
 import { createFailurePolicy } from './failure-policy.js'
+import { attemptsOf, logReadFailed, logReadSucceeded } from './log-reachability.js'
 import type { Projection } from './projection.js'
 import type { ParkedEvent, ProjectionStore } from './projection-store.js'
 import { buildOf, createUnit, isHalted, type ProjectionUnit, requestRebuild } from './projection-unit.js'
@@ -40,7 +42,22 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
   const listeners = createListeners(logger)
   const reporter = createStatusReporter(context, listeners)
   const waits = createWaitRegistry(clock)
-  const scheduler = createScheduler(context)
+  const scheduler = createScheduler(context, {
+    failed(error, retryInMs) {
+      // logged once when the log becomes unreachable, then quietly while it stays so
+      const entered = logReadFailed(context, error, clock.now())
+      const fields = { error: messageOf(error), retryInMs, attempts: attemptsOf(context) }
+      if (entered) logger.error('collector could not read the event log', fields)
+      else logger.debug('event log still unreachable', fields)
+      if (entered) reporter.publish(true)
+    },
+    succeeded() {
+      const downMs = logReadSucceeded(context, clock.now())
+      if (downMs === null) return
+      logger.info('event log reachable again', { downMs })
+      reporter.publish(true)
+    },
+  })
   const failures = createFailurePolicy(context, { listeners, reporter, waits, wake: scheduler.wake })
   const rebuilder = createRebuilder(context, { listeners, reporter, failures, waits })
   const opener = createUnitOpener(context, { reporter, failures, rebuilder })
@@ -225,6 +242,16 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
       assertNotClosed()
       unitOf(name)
       return store.reader(name) as Reader
+    },
+    readFailed(name: string, error: unknown): void {
+      if (isStopping(context) || !context.byName.has(name) || !store.readFailed) return
+      try {
+        store.readFailed(name, error)
+      } catch (failure) {
+        logger.warn('projection store could not take a failed read', { name, error: messageOf(failure) })
+      }
+      // the next pass checks the slot: data the store now suspects is reopened and checked
+      scheduler.wake()
     },
   }
   return collector

@@ -39,8 +39,19 @@ export type EskitErrorCode =
   | 'SCHEMA_CONFLICT'
   /** A file is not what it should be: not SQLite, not an eskit file, or damaged. */
   | 'CORRUPT'
-  /** SQLite stayed busy past the busy timeout. */
+  /** SQLite stayed busy past the busy timeout, or a PostgreSQL lock was not granted within `lock_timeout`. */
   | 'BUSY'
+  /**
+   * SQLite refused the SQL itself: a syntax error, or a table or column the database does not
+   * have (the query is wrong, or the schema changed). Nothing is wrong with the disk.
+   */
+  | 'INVALID_QUERY'
+  /**
+   * The event log's server cannot be reached (down, connection lost, no answer within the
+   * timeout). An append that fails with it may or may not have committed: retry it with an
+   * `expectedVersion` to be sure.
+   */
+  | 'UNAVAILABLE'
   /** A constraint (unique, foreign key, check) failed. */
   | 'CONSTRAINT'
   /** The disk or the database's page limit is full. */
@@ -49,6 +60,11 @@ export type EskitErrorCode =
   | 'READ_ONLY'
   /** Any other I/O or database failure. */
   | 'IO'
+  /**
+   * The event log's file was deleted or replaced while the store had it open: appends are refused
+   * (they would be acknowledged and then lost), until the file is restored or the store reopened.
+   */
+  | 'LOG_LOST'
 
 /**
  * The one error type the eskit packages throw. `code` is stable; `cause` holds the underlying

@@ -134,7 +134,8 @@ export function createFailurePolicy(
         wake()
       }, delay)
     }
-    reporter.refresh(unit)
+    // published at once: a store following a rebuild request tells this failure from the one before
+    reporter.refresh(unit, true)
   }
 
   const storeFailure = (unit: ProjectionUnit, error: unknown, step: string): void => {

@@ -199,6 +199,12 @@ export interface ProjectionStore<Conn = unknown> {
   takeRequests?(): Promise<StoreRequest[]>
   /** Receives the collector's status (throttled) so tools outside the process can show it. */
   publishStatus?(status: readonly ProjectionStatus[]): void
+  /**
+   * A query on `reader(name)` failed with `error`. A store that sees corruption in it marks the
+   * live data suspect, so the slot's `check()` reports `lost` and the reopen checks it (and moves
+   * it aside if damaged). Other errors are ignored. Never throws.
+   */
+  readFailed?(name: string, error: unknown): void
   /** Closes every slot and connection and releases the ownership claim. Idempotent. */
   close(): Promise<void>
 }

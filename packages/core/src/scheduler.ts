@@ -1,6 +1,5 @@
 import type { TimerHandle } from './clock.js'
 import { type CollectorContext, isStopping } from './collector-context.js'
-import { messageOf } from './error-text.js'
 import { backoffDelay } from './failure-policy.js'
 
 /** When the collector works: at once on a wake-up (an append, a retry due), else idle; plus a slow poll. */
@@ -14,8 +13,14 @@ export interface Scheduler {
   stopPolling(): void
 }
 
-export function createScheduler(context: CollectorContext): Scheduler {
-  const { clock, logger, pollIntervalMs, retryInitialMs, retryMaxMs } = context.settings
+/** What the loop tells about reading the event log: a pass read it, or failed to. */
+export interface LogReadHooks {
+  succeeded(): void
+  failed(error: unknown, retryInMs: number): void
+}
+
+export function createScheduler(context: CollectorContext, log: LogReadHooks): Scheduler {
+  const { clock, pollIntervalMs, retryInitialMs, retryMaxMs } = context.settings
   // appends resolve the idle loop's promise directly
   let wakePending = false
   let wakeResolve: (() => void) | undefined
@@ -52,14 +57,12 @@ export function createScheduler(context: CollectorContext): Scheduler {
         try {
           worked = await pass()
           failures = 0
+          log.succeeded()
         } catch (error) {
           // the event log itself failed (head/readAll): back off, keep the collector alive
           failures += 1
           const delay = backoffDelay(failures, retryInitialMs, retryMaxMs)
-          logger.error('collector could not read the event log', {
-            error: messageOf(error),
-            retryInMs: delay,
-          })
+          log.failed(error, delay)
           if (isStopping(context)) break
           await sleep(delay)
           continue

@@ -11,8 +11,11 @@ const PUBLISH_EVERY_MS = 250
 /** Status of every projection, its changes published to the store and progress to listeners. */
 export interface StatusReporter {
   status(): ProjectionStatus[]
-  /** Re-derives a unit's public state; logs and publishes a change at once, anything else throttled. */
-  refresh(unit: ProjectionUnit): void
+  /**
+   * Re-derives a unit's public state; logs and publishes a change at once, anything else throttled
+   * (`force`: publish now even when the state is unchanged, e.g. a new failure).
+   */
+  refresh(unit: ProjectionUnit, force?: boolean): void
   /** Publishes the status to the store (`force`: now, not throttled). */
   publish(force: boolean): void
   /** Emits rebuild progress (`force`: now, not throttled). */
@@ -51,7 +54,17 @@ export function createStatusReporter(
       const { message, position, attempts } = unit.failure
       status.error = { message, position, attempts }
     }
-    if (runOf(unit) && unit.state !== 'stopped') status.rebuild = rebuildProgress(unit)
+    const run = runOf(unit)
+    if (run && unit.state !== 'stopped') status.rebuild = { ...rebuildProgress(unit), reason: run.reason }
+    const log = context.log
+    if (log.phase === 'unreachable' && unit.state !== 'stopped') {
+      status.logUnreachable = {
+        since: log.since,
+        error: log.error,
+        ...(log.code === undefined ? {} : { code: log.code }),
+        attempts: log.attempts,
+      }
+    }
     return status
   }
 
@@ -84,10 +97,10 @@ export function createStatusReporter(
     status,
     publish,
     rebuildProgress,
-    refresh(unit) {
+    refresh(unit, force = false) {
       const next = publicState(unit, context.phase === 'stopped')
       if (next === unit.state) {
-        publish(false)
+        publish(force)
         return
       }
       logger.debug('projection state changed', { name: unit.name, from: unit.state, to: next })

@@ -32,7 +32,12 @@ export function createUnitOpener(
   const { events, store, logger, clock } = context.settings
   const { reporter, failures, rebuilder } = parts
 
-  const open = async (unit: ProjectionUnit, knownHead?: number): Promise<void> => {
+  /** `emptyReason`: why a rebuild from an empty slot runs (a new projection, or lost data). */
+  const open = async (
+    unit: ProjectionUnit,
+    knownHead?: number,
+    emptyReason = 'new projection',
+  ): Promise<void> => {
     try {
       unit.slot ??= await store.openSlot(unit.projection)
       const stored = await unit.slot.state()
@@ -42,7 +47,7 @@ export function createUnitOpener(
       if (stored === null) {
         await unit.slot.initialize({ version, logId: events.id })
         // a fresh build from 0 also answers a rebuild that was asked for
-        if (head > 0) startRun(unit, null, 'new projection', clock.now())
+        if (head > 0) startRun(unit, null, emptyReason, clock.now())
         else {
           openedServing(unit, 0, true)
           // an empty log leaves nothing to replay: a rebuild that was asked for is complete
@@ -118,7 +123,7 @@ export function createUnitOpener(
     loseData(unit)
     if (build) await rebuilder.closeQuietly(build, true)
     if (slot) await rebuilder.closeQuietly(slot, false)
-    await open(unit)
+    await open(unit, undefined, 'its data was lost or damaged')
   }
 
   return {

@@ -142,6 +142,16 @@ describe('createReader', () => {
     expect((error as EskitError).message).toContain(
       'reader of view "passes.view" failed; SQL: select nope from passes',
     )
+    // a table or column the file does not have: the query (or the schema) is wrong, not the disk
+    for (const query of [
+      sql`select * from passes_v2`,
+      sql`select nope from passes`,
+      sql`select * from passes where`,
+    ]) {
+      const wrong = await query.execute(reader).catch((e: unknown) => e)
+      expect(wrong).toMatchObject({ code: 'INVALID_QUERY', details: { view: 'passes.view' } })
+      expect((wrong as EskitError).message).toContain(`SQL: ${query.compile(reader).sql}`)
+    }
     const closed = new EskitError('CLOSED', 'collector stopped')
     const gone = createReader(
       {

@@ -27,6 +27,8 @@ import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
  */
 export interface ReaderSource {
   reader(name: string): unknown
+  /** Told of every failed query (a collector then has damaged data checked and rebuilt). */
+  readFailed?(name: string, error: unknown): void
 }
 
 // Statements SQLite counts as read-only but that change the connection: a transaction left open
@@ -48,7 +50,13 @@ function execute(source: ReaderSource, name: string, query: CompiledQuery): Quer
   } catch (error) {
     if (error instanceof EskitError) throw error
     const original = error instanceof QueryFailure ? error.cause : error
-    throw toEskitError(original, `reader of view "${name}" failed; SQL: ${sql}`, { view: name, sql })
+    const failure = toEskitError(original, `reader of view "${name}" failed; SQL: ${sql}`, {
+      view: name,
+      sql,
+    })
+    // a damaged page is only found by the query that reads it: the source has the data checked
+    source.readFailed?.(name, failure)
+    throw failure
   }
 }
 

@@ -24,6 +24,7 @@ import {
 import { toEskitError } from '@eskit/core/sqlite'
 import Database from 'better-sqlite3'
 import { createEventReader } from './event-reader.js'
+import { type LogFileIdentity, logFileIdentity } from './log-file-identity.js'
 import { EVENTS_TABLE, ensureSchema, inspectLog, SCHEMA_VERSION, verifyLog } from './schema.js'
 
 /**
@@ -207,7 +208,8 @@ function openPath(options: SqliteEventStorePathOptions, logger: Logger): EventSt
       // A huge append grows the -wal file; without a limit it keeps that size after checkpoints.
       db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`)
     })
-    return createStore(db, { id, owned: true, logger })
+    const identity = memory ? undefined : logFileIdentity(path.resolve(file))
+    return createStore(db, { id, owned: true, logger, ...(identity ? { identity } : {}) })
   } catch (error) {
     db.close()
     throw toEskitError(error, `could not open the event log at ${file}`, { path: file })
@@ -303,10 +305,12 @@ interface StoreContext {
   /** Whether `close()` closes the database (true when eskit opened it from a path). */
   owned: boolean
   logger: Logger
+  /** The file opened from a path: appends stop once it was deleted or replaced. */
+  identity?: LogFileIdentity
 }
 
 function createStore(db: Database.Database, context: StoreContext): EventStore {
-  const { id, owned, logger } = context
+  const { id, owned, logger, identity } = context
   const reader = createEventReader(db)
   const currentVersion = db
     .prepare<[string], number | null>(`SELECT max(stream_version) FROM ${EVENTS_TABLE} WHERE stream_id = ?`)
@@ -369,6 +373,36 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
 
   const listeners = createAppendListeners(logger)
   const life = createLifecycle('the event store', { open: true })
+  /** Set once the file was found deleted or replaced: every later append is refused at once. */
+  let lost = false
+  const lostError = (): EskitError =>
+    new EskitError(
+      'LOG_LOST',
+      `the event log file ${identity?.file ?? ''} was deleted or replaced while it was open: appends are ` +
+        'refused, since they would go to a file no later start reads; restore the file, or restart ' +
+        'the application on the log that should be used',
+      { details: { path: identity?.file } },
+    )
+  /** Before and after each append: a vanished or replaced file never acknowledges an append. */
+  const assertFileKept = (): void => {
+    if (lost) throw lostError()
+    if (identity === undefined) return
+    let same: boolean
+    try {
+      same = identity.same()
+    } catch (error) {
+      throw toEskitError(error, `could not look at the event log file ${identity.file}`, {
+        path: identity.file,
+      })
+    }
+    if (!same) {
+      lost = true
+      logger.error('the event log file was deleted or replaced while open; appends are refused', {
+        path: identity.file,
+      })
+      throw lostError()
+    }
+  }
 
   const assertOpen = (): void => {
     life.assertOpen()
@@ -386,12 +420,15 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
         // would hear of events that a later rollback removes.
         throw new EskitError('INVALID_STATE', 'append cannot run inside an open transaction of the database')
       }
+      assertFileKept()
       let result: AppendResult
       try {
         result = appendInTransaction.immediate(streamId, encoded, expected, Date.now())
       } catch (error) {
         throw toEskitError(error, `could not append to stream ${JSON.stringify(streamId)}`, { streamId })
       }
+      // deleted or replaced during the commit: the events went to the old inode, not acknowledged
+      assertFileKept()
       listeners.notify(result.position)
       return result
     },

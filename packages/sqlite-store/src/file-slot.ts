@@ -41,6 +41,8 @@ export interface FileSlot extends ProjectionSlot {
   retire(): void
   /** True once an operation saw SQLite report corruption: the file must be checked before reuse. */
   readonly suspect: boolean
+  /** Corruption was seen through another connection to the file (a reader): `check()` says lost. */
+  markSuspect(): void
 }
 
 interface Statements {
@@ -219,6 +221,10 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
 
     connection() {
       return usable().db
+    },
+
+    markSuspect() {
+      suspect = true
     },
 
     state() {

@@ -50,6 +50,7 @@ describe('readProjectionFile', () => {
       name: 'passes',
       file,
       sizeBytes: fs.statSync(file).size,
+      built: true,
       version: 'v2',
       logId: 'log-1',
       position: 42,
@@ -96,7 +97,6 @@ describe('readProjectionFile', () => {
     projectionFile(dir, 'other', 1)
     fs.renameSync(path.join(dir, 'other.db'), path.join(dir, 'renamed.db'))
     expect(readProjectionFile(path.join(dir, 'garbage.db')).problem).toMatch(/not a SQLite database/)
-    expect(readProjectionFile(path.join(dir, 'empty.db')).problem).toMatch(/empty/)
     expect(readProjectionFile(path.join(dir, 'foreign.db')).problem).toMatch(/not an eskit projection file/)
     expect(readProjectionFile(path.join(dir, 'renamed.db'))).toMatchObject({
       name: 'renamed',
@@ -111,6 +111,44 @@ describe('readProjectionFile', () => {
       caught = error
     }
     expect(isEskitError(caught, 'NOT_FOUND')).toBe(true)
+  })
+})
+
+describe('readProjectionFile: files the store has not built into yet', () => {
+  it('a 0-byte file and a first build whose setup threw are not built yet, not a problem', async () => {
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, 'empty.db'), '')
+    const store = sqliteStore({ dir })
+    defer(() => store.close())
+    await store.open({ logId: 'log-1', logger: recordingLogger() })
+    const failing = rowsProjection('failing', '1', {
+      setup: () => {
+        throw new Error('no such column: holder')
+      },
+    })
+    const slot = await store.openSlot(failing)
+    await expect(slot.initialize({ version: '1', logId: 'log-1' })).rejects.toMatchObject({
+      code: 'PROJECTION_FAILED',
+    })
+    await store.close()
+    for (const name of ['empty', 'failing']) {
+      expect(readProjectionFile(path.join(dir, `${name}.db`))).toMatchObject({
+        name,
+        built: false,
+        version: null,
+        position: null,
+        problem: null,
+      })
+    }
+    // and the store reuses both as they are: nothing is moved aside
+    const again = sqliteStore({ dir })
+    defer(() => again.close())
+    const logger = recordingLogger()
+    await again.open({ logId: 'log-1', logger })
+    for (const name of ['empty', 'failing'])
+      expect(await (await again.openSlot(rowsProjection(name))).state()).toBeNull()
+    expect(fs.existsSync(path.join(dir, '.eskit', 'quarantine'))).toBe(false)
+    expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([])
   })
 })
 

@@ -1,17 +1,22 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { EskitError } from '@eskit/core'
-import Database from 'better-sqlite3'
 import { readFileHeader } from './file-header.js'
 import { directoryLayout, projectionNameOf } from './layout.js'
-import { readProjectionMetadata } from './metadata.js'
+import { METADATA_TABLE, readProjectionMetadata } from './metadata.js'
 import { isDirectoryOwned } from './ownership.js'
+import {
+  openDirectReader,
+  openSharedMemoryReader,
+  type QueryConnection,
+  withPrivateCopy,
+} from './read-only-connection.js'
 import { type PublishedStatus, readStatusFile } from './status-file.js'
 
 /**
- * One projection file as found on disk. The metadata fields are `null` when the file has a
- * `problem` (not SQLite, not an eskit projection, unreadable), which the store would move aside.
+ * One projection file as found on disk. The metadata fields are `null` when the file is not built
+ * yet (`built: false`, no `problem`) or has a `problem` (not SQLite, not an eskit projection,
+ * unreadable), which the store would move aside.
  *
  * @example
  * ```ts
@@ -25,12 +30,19 @@ export interface ProjectionFileInfo {
   readonly file: string
   /** Size of the file plus its `-wal`, in bytes. */
   readonly sizeBytes: number
+  /**
+   * `true` when the file holds a built projection (its metadata row). `false` for a file the store
+   * has not built into yet, which it reuses as it is (not a problem): a 0-byte file, or one with
+   * only eskit's empty tables (a first build whose `setup` failed or has not run) — and for a
+   * file with a `problem`.
+   */
+  readonly built: boolean
   readonly version: string | null
   readonly logId: string | null
   readonly position: number | null
   readonly formatVersion: number | null
   readonly builtAt: string | null
-  /** Why the file cannot be served, or `null` when it is a valid projection file. */
+  /** Why the file cannot be served, or `null` when it is a valid (or not yet built) projection file. */
   readonly problem: string | null
 }
 
@@ -65,12 +77,19 @@ const sizeOf = (file: string): number => {
   }
 }
 
+/** A SQLite error that a read-only connection gives where recovery or locks would need a write. */
+const needsWrite = (error: unknown): boolean =>
+  /^SQLITE_(READONLY|BUSY|CANTOPEN)/.test(String((error as { code?: unknown }).code)) ||
+  /^ERR_SQLITE/.test(String((error as { code?: unknown }).code))
+
 /**
- * Reads a projection file's metadata **read-only**: it never modifies the file, never takes a
- * write lock and creates no `-wal`/`-shm` (a WAL-mode file without its companions is read
- * through a temporary copy, because SQLite would create them). Works while the owning process
- * runs. Throws `NOT_FOUND` when the file does not exist; every other problem is reported in
- * `problem`.
+ * Reads a projection file's metadata **read-only**: it never modifies the file or its `-wal` and
+ * `-shm` (bytes and modification times stay the same), takes no write lock and creates nothing.
+ * A file in WAL mode with its companions (an owner runs, or was killed) is read under SQLite's
+ * shared locks with the `-shm` opened read-only (Node's built-in SQLite; on a Node without it, a
+ * private copy); one that needs recovery after a crash, or a WAL-mode file without its
+ * companions, is read through a private temporary copy. Works while the owning process runs.
+ * Throws `NOT_FOUND` when the file does not exist; every other problem is reported in `problem`.
  *
  * @example
  * ```ts
@@ -81,84 +100,80 @@ const sizeOf = (file: string): number => {
 export function readProjectionFile(file: string): ProjectionFileInfo {
   const fileName = path.basename(file)
   const name = projectionNameOf(fileName) ?? fileName
-  const empty = EMPTY
   const header = readFileHeader(file)
   if (header.kind === 'missing') {
     throw new EskitError('NOT_FOUND', `projection file ${file} does not exist`, { details: { file } })
   }
   const sizeBytes = sizeOf(file) + sizeOf(`${file}-wal`)
-  if (header.kind === 'not-sqlite') return { name, file, sizeBytes, ...empty, problem: header.reason }
-  // SQLite would create -wal/-shm beside a WAL-mode file read without them: read a copy instead
-  const direct = !header.wal || (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`))
+  const base = { name, file, sizeBytes, ...EMPTY }
+  if (header.kind === 'not-sqlite') {
+    // the store replaces a 0-byte file (left by a crash before its first page) with a new one
+    if (sizeOf(file) === 0) return { ...base, problem: null }
+    return { ...base, problem: header.reason }
+  }
   try {
-    if (direct) {
+    if (!header.wal) {
       try {
-        return describe(file, file, name, sizeBytes)
+        return describe(openDirectReader(file), base)
       } catch (error) {
-        // left by a crash: a hot journal or a WAL to recover, which a read-only connection may not do
-        if (!/^SQLITE_READONLY/.test(String((error as { code?: unknown }).code))) throw error
+        // left by a crash: a hot journal to roll back, which a read-only connection may not do
+        if (!needsWrite(error)) throw error
+      }
+    } else if (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`)) {
+      try {
+        const shared = openSharedMemoryReader(file)
+        if (shared !== null) return describe(shared, base)
+      } catch (error) {
+        // a WAL index that needs recovery (a killed owner), or locks it cannot take: read a copy
+        if (!needsWrite(error)) throw error
       }
     }
-    return withCopy(file, (copy) => describe(copy, file, name, sizeBytes))
+    return withPrivateCopy(file, (copy) => describe(openDirectReader(copy), base))
   } catch (error) {
-    return {
-      name,
-      file,
-      sizeBytes,
-      ...empty,
-      problem: error instanceof Error ? error.message : String(error),
-    }
+    return { ...base, problem: error instanceof Error ? error.message : String(error) }
   }
 }
 
-const EMPTY = { version: null, logId: null, position: null, formatVersion: null, builtAt: null }
+const EMPTY = {
+  built: false,
+  version: null,
+  logId: null,
+  position: null,
+  formatVersion: null,
+  builtAt: null,
+  problem: null,
+} as const
 
-function describe(source: string, file: string, name: string, sizeBytes: number): ProjectionFileInfo {
-  const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 2000 })
+type Base = Pick<ProjectionFileInfo, 'name' | 'file' | 'sizeBytes'> & typeof EMPTY
+
+function describe(db: QueryConnection, base: Base): ProjectionFileInfo {
   try {
+    const objects = db.prepare('select count(*) as n from sqlite_master').get() as { n: number }
+    if (objects.n === 0) return base
+    const hasMetadata = db
+      .prepare(`select 1 as found from sqlite_master where type = 'table' and name = ?`)
+      .get(METADATA_TABLE)
+    // created by the store and never initialised (a first setup that failed): reused as it is
+    if (
+      hasMetadata !== undefined &&
+      db.prepare(`select 1 as found from ${METADATA_TABLE}`).get() === undefined
+    )
+      return base
     const metadata = readProjectionMetadata(db)
-    if (metadata.name !== name) {
-      return {
-        name,
-        file,
-        sizeBytes,
-        ...EMPTY,
-        problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}`,
-      }
+    if (metadata.name !== base.name) {
+      return { ...base, problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}` }
     }
     return {
-      name,
-      file,
-      sizeBytes,
+      ...base,
+      built: true,
       version: metadata.version,
       logId: metadata.logId,
       position: metadata.position,
       formatVersion: metadata.formatVersion,
       builtAt: metadata.builtAt,
-      problem: null,
     }
   } finally {
     db.close()
-  }
-}
-
-/**
- * Runs `read` on a private copy of `file` and its journals, so recovery (rolling back a hot
- * journal, replaying a WAL) happens in the copy and the original is left exactly as it is.
- */
-function withCopy<T>(file: string, read: (copy: string) => T): T {
-  const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-inspect-'))
-  try {
-    const copy = path.join(copyDir, 'copy.db')
-    fs.copyFileSync(file, copy)
-    for (const suffix of ['-wal', '-journal']) {
-      if (fs.existsSync(`${file}${suffix}`)) fs.copyFileSync(`${file}${suffix}`, `${copy}${suffix}`)
-    }
-    // a writable connection on the copy performs any recovery the copy needs
-    new Database(copy, { fileMustExist: true }).close()
-    return read(copy)
-  } finally {
-    fs.rmSync(copyDir, { recursive: true, force: true })
   }
 }
 

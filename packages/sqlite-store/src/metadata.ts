@@ -161,6 +161,19 @@ export function writeProjectionMetadata(db: Database.Database, metadata: Project
 }
 
 /**
+ * What {@link readProjectionMetadata} reads through: a better-sqlite3 `Database`, or any
+ * connection with the same `prepare(sql).get(...params)` (Node's built-in SQLite).
+ *
+ * @example
+ * ```ts
+ * const source: MetadataSource = new Database(file, { readonly: true })
+ * ```
+ */
+export interface MetadataSource {
+  prepare(source: string): { get(...params: unknown[]): unknown }
+}
+
+/**
  * Reads the metadata row of an open projection database. Throws `CORRUPT` when the database is
  * not an eskit projection file (no or invalid metadata table, unknown format version).
  *
@@ -169,7 +182,7 @@ export function writeProjectionMetadata(db: Database.Database, metadata: Project
  * const { version, position } = readProjectionMetadata(db)
  * ```
  */
-export function readProjectionMetadata(db: Database.Database): ProjectionMetadata {
+export function readProjectionMetadata(db: MetadataSource): ProjectionMetadata {
   const table = db
     .prepare(`select 1 from sqlite_master where type = 'table' and name = ?`)
     .get(METADATA_TABLE) as unknown

@@ -29,16 +29,19 @@ export interface RebuildRequestFile {
  * - `pending`: written, not yet picked up (no process owns the directory, or it has not polled yet);
  * - `accepted`: the owning process took it and is rebuilding (progress is in `status.json`);
  * - `done`: the rebuilt projection is live (`position` is where it stood);
- * - `failed`: the rebuild failed or the process stopped first (`message` says why);
- * - `rejected`: the owning process has no projection of that name.
+ * - `failed`: the projection failed after the request was taken, in the rebuild or in a first
+ *   build still under way (`message` is the projection's error);
+ * - `rejected`: the owning process has no projection of that name;
+ * - `closed`: the owning process stopped (gracefully) before the rebuild completed; the next
+ *   start does not resume it.
  *
  * @example
  * ```ts
- * const done: RequestState[] = ['done', 'failed', 'rejected']
+ * const done: RequestState[] = ['done', 'failed', 'rejected', 'closed']
  * if (done.includes(readRequestResult(dir, id)?.state ?? 'pending')) stopWaiting()
  * ```
  */
-export type RequestState = 'pending' | 'accepted' | 'done' | 'failed' | 'rejected'
+export type RequestState = 'pending' | 'accepted' | 'done' | 'failed' | 'rejected' | 'closed'
 
 /**
  * The outcome of a request, in `{dir}/.eskit/results/{id}.json` once the owner took it.

@@ -504,7 +504,7 @@ describe('sqliteStore: requests and status', () => {
     expect(readRequestResult(dir, accepted)).toMatchObject({ state: 'done', position: 2 })
   })
 
-  it('requests still open when the store closes are reported failed', async () => {
+  it('requests still open when the store closes are reported closed', async () => {
     const dir = tempDir()
     const { store } = await openStore(dir)
     await initialized(await store.openSlot(rowsProjection('passes')), 1)
@@ -512,7 +512,7 @@ describe('sqliteStore: requests and status', () => {
     await store.takeRequests?.()
     await store.close()
     expect(readRequestResult(dir, id)).toMatchObject({
-      state: 'failed',
+      state: 'closed',
       message: expect.stringMatching(/stopped/),
     })
   })

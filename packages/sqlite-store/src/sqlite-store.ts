@@ -128,8 +128,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const capabilities: StoreCapabilities = { buildBeside: true, detectsLoss: true, externalRequests: true }
 
   let logger: Logger = options.logger ?? silentLogger
+  /** The id of the event log the collector runs on (from `open`). */
+  let logId: string | undefined
   let lock: OwnershipLock | null = null
   let tracker: RequestTracker | null = null
+  /** What the collector published last: a request taken now is measured against it. */
+  let published: readonly ProjectionStatus[] = []
   const lives = new Map<string, Live>()
   const builds = new Set<Build>()
   /** Names whose file reported corruption: quick-checked before they are trusted again. */
@@ -198,6 +202,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (metadata.name !== name) {
         db.close()
         return { problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}` }
+      }
+      if (logId !== undefined && metadata.logId !== logId) {
+        // Rebuilt from this log it would lose data the operator may still want (the app pointed
+        // at the wrong log): kept in quarantine, recoverable, rather than emptied in place.
+        db.close()
+        return { problem: `built from another event log (id ${metadata.logId}, this log is ${logId})` }
       }
       if (integrityCheck === 'quick' || suspects.has(name)) {
         const result = db.pragma('quick_check', { simple: true })
@@ -425,6 +435,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     async open(context: StoreContext) {
       life.assertCanOpen()
       logger = options.logger ?? context?.logger ?? silentLogger
+      logId = typeof context?.logId === 'string' ? context.logId : undefined
       try {
         ensureDirectory(dir)
       } catch (error) {
@@ -502,14 +513,32 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
           tracker?.rejected(request, `no projection named ${request.name} runs in process ${process.pid}`)
           continue
         }
-        tracker?.accepted(request)
+        tracker?.accepted(
+          request,
+          published.find((status) => status.name === request.name),
+        )
         taken.push(request)
       }
       return taken
     },
 
+    readFailed(name: string, error: unknown) {
+      const corrupt = isEskitError(error, 'CORRUPT') || sqliteErrorCode(error) === 'CORRUPT'
+      const slot = lives.get(name)?.slot
+      if (life.phase !== 'open' || !corrupt || !slot || slot.suspect) return
+      // The writer may never touch the damaged page (it only upserts): the reader's word is
+      // enough to have the file quick-checked and, if damaged, moved aside and rebuilt.
+      logger.warn('a read of the projection found its file damaged; checking it', {
+        name,
+        file: slot.file,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      slot.markSuspect()
+    },
+
     publishStatus(status: readonly ProjectionStatus[]) {
       if (life.phase !== 'open') return
+      published = status
       writeStatusFile(dir, status)
       tracker?.observe(status)
     },

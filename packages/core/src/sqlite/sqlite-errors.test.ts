@@ -21,6 +21,9 @@ describe('SQLite error mapping', () => {
       ['SQLITE_PERM', 'READ_ONLY'],
       ['EACCES', 'READ_ONLY'],
       ['EROFS', 'READ_ONLY'],
+      ['SQLITE_ERROR', 'INVALID_QUERY'],
+      ['SQLITE_ERROR_MISSING_COLLSEQ', 'INVALID_QUERY'],
+      ['SQLITE_RANGE', 'INVALID_QUERY'],
       ['SQLITE_IOERR_WRITE', 'IO'],
       ['SOMETHING_ELSE', 'IO'],
     ]

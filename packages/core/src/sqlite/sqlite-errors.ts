@@ -20,6 +20,7 @@ export function toEskitError(error: unknown, message: string, details?: Record<s
 /**
  * The eskit code for a SQLite error: `SQLITE_BUSY*`/`SQLITE_LOCKED*` → `BUSY`,
  * `SQLITE_CORRUPT*`/`SQLITE_NOTADB` → `CORRUPT`, `SQLITE_CONSTRAINT*` → `CONSTRAINT`,
+ * `SQLITE_ERROR` (syntax error, no such table or column)/`SQLITE_RANGE` → `INVALID_QUERY`,
  * `SQLITE_FULL` → `DISK_FULL`, `SQLITE_READONLY*`/`SQLITE_PERM`/`SQLITE_CANTOPEN`/`EACCES` → `READ_ONLY`,
  * anything else → `IO`.
  *
@@ -33,6 +34,9 @@ export function sqliteErrorCode(error: unknown): EskitErrorCode {
   if (raw.startsWith('SQLITE_BUSY') || raw.startsWith('SQLITE_LOCKED')) return 'BUSY'
   if (raw.startsWith('SQLITE_CORRUPT') || raw === 'SQLITE_NOTADB') return 'CORRUPT'
   if (raw.startsWith('SQLITE_CONSTRAINT')) return 'CONSTRAINT'
+  // SQLITE_ERROR is what prepare() reports for a syntax error or a missing table or column
+  if (raw === 'SQLITE_ERROR' || raw === 'SQLITE_ERROR_MISSING_COLLSEQ' || raw === 'SQLITE_RANGE')
+    return 'INVALID_QUERY'
   if (raw.startsWith('SQLITE_FULL') || raw === 'ENOSPC') return 'DISK_FULL'
   if (
     raw.startsWith('SQLITE_READONLY') ||

@@ -1,0 +1,105 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import {
+  type Collector,
+  createCollector,
+  createMemoryEventStore,
+  type LogFields,
+  type Logger,
+  type RebuiltInfo,
+} from '@eskit/core'
+import { sqliteStore } from '@eskit/sqlite-store'
+import { directoryLayout } from '@eskit/sqlite-store/files'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createReader } from '../src/index.js'
+import { statementPassView, tempDir } from './fixtures.js'
+
+const view = statementPassView('passes.view')
+const running: Collector[] = []
+let cleanup = (): void => {}
+afterEach(async () => {
+  for (const collector of running.splice(0)) await collector.stop()
+  cleanup()
+})
+
+function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: LogFields }[] } {
+  const lines: { level: string; message: string; fields?: LogFields }[] = []
+  const at = (level: string) => (message: string, fields?: LogFields) => {
+    lines.push(fields === undefined ? { level, message } : { level, message, fields })
+  }
+  return { lines, debug: () => {}, info: at('info'), warn: at('warn'), error: at('error') }
+}
+
+/** Overwrites one leaf page of `table` in the middle of the table's b-tree, as a bad sector would. */
+function damageLeafPage(file: string, table: string): number {
+  const db = new Database(file, { readonly: true })
+  const pages = db
+    .prepare("select pageno from dbstat where name = ? and pagetype = 'leaf' order by pageno")
+    .pluck()
+    .all(table) as number[]
+  const pageSize = db.pragma('page_size', { simple: true }) as number
+  db.close()
+  const page = pages[Math.floor(pages.length / 2)] as number
+  const handle = fs.openSync(file, 'r+')
+  fs.writeSync(handle, Buffer.alloc(pageSize, 0xee), 0, pageSize, (page - 1) * pageSize)
+  fs.closeSync(handle)
+  return page
+}
+
+describe('a damaged page in a projection file (sqliteStore, default integrity check)', () => {
+  it('a read that hits it moves the file aside and rebuilds it; reads and the writer then work on a sound file', async () => {
+    const made = tempDir()
+    cleanup = made.cleanup
+    const dir = path.join(made.dir, 'projections')
+    const events = createMemoryEventStore({ id: 'log-1' })
+    const holder = (n: number) => `holder-${n}-${'x'.repeat(300)}`
+    for (let n = 1; n <= 600; n++) {
+      await events.append(`pass-${n}`, [{ type: 'PassIssued', data: { passId: `p${n}`, holder: holder(n) } }])
+    }
+    const start = async (logger: Logger): Promise<Collector> => {
+      const collector = createCollector({ events, store: sqliteStore({ dir }), logger })
+      running.push(collector)
+      collector.add(view)
+      await collector.start()
+      return collector
+    }
+    const first = await start(recordingLogger())
+    await first.waitFor(600)
+    await first.stop()
+    running.splice(0)
+    const file = path.join(dir, `${view.name}.db`)
+    damageLeafPage(file, 'passes')
+
+    const logger = recordingLogger()
+    const collector = await start(logger)
+    const rebuilt: RebuiltInfo[] = []
+    collector.on('rebuilt', (info) => rebuilt.push(info))
+    const reader = createReader(collector, view)
+    const read = () => reader.selectFrom('passes').select(['id', 'holder']).orderBy('id').execute()
+    // the metadata is sound, so the file opens and serves until a read meets the damage
+    await expect(read()).rejects.toMatchObject({ code: 'CORRUPT' })
+
+    const deadline = Date.now() + 4000
+    while (rebuilt.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(rebuilt).toEqual([expect.objectContaining({ name: view.name, swapped: false, position: 600 })])
+    const quarantined = fs.readdirSync(directoryLayout(dir).quarantine).filter((f) => f.endsWith('.db'))
+    expect(quarantined).toEqual([expect.stringMatching(/^passes\.view\..+\.db$/)])
+    expect(
+      logger.lines.filter((line) => line.message === 'projection file moved aside and will be rebuilt'),
+    ).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({ reason: expect.stringMatching(/integrity check failed/) }),
+      }),
+    ])
+    const rows = await read()
+    expect(rows).toHaveLength(600)
+    expect(rows.find((row) => row.id === 'p300')?.holder).toBe(holder(300))
+    expect(collector.status()[0]).toMatchObject({ state: 'live', position: 600 })
+
+    // the writer is on the new file too
+    await events.append('pass-601', [{ type: 'PassIssued', data: { passId: 'p601', holder: 'late' } }])
+    await collector.waitFor(601)
+    expect(await read()).toHaveLength(601)
+  })
+})

@@ -1,0 +1,59 @@
+import type { StoredEvent } from '@eskit/core'
+import type pg from 'pg'
+
+/** Rows come as arrays (cheaper than objects); int8 becomes a number, json is parsed. */
+const INT8 = 20
+const JSON_OID = 114
+const parseJson = (text: string): unknown => JSON.parse(text)
+const parseInt8 = (text: string): number => Number(text)
+const asText = (text: string): string => text
+
+/**
+ * Type parsers for the log's queries only, so the application's pool keeps its own global
+ * parsers. Positions and versions stay below 2^53, so int8 fits a number; the queries select
+ * nothing but int8, text and json.
+ */
+export const LOG_TYPES = {
+  getTypeParser: (oid: number) => (oid === INT8 ? parseInt8 : oid === JSON_OID ? parseJson : asText),
+} as unknown as pg.CustomTypesConfig
+
+// recorded_at as epoch milliseconds: a Date without depending on the pool's timestamp parser.
+const COLUMNS =
+  'position, stream_id, stream_version, type, data, metadata, (extract(epoch FROM recorded_at) * 1000)::int8 AS recorded_ms'
+
+type Row = [number, string, number, string, unknown, Record<string, unknown> | null, number]
+
+/** The read queries of the log in schema `s` (quoted). */
+export function readQueries(s: string) {
+  return {
+    all: `SELECT ${COLUMNS} FROM ${s}.eskit_events WHERE position > $1 ORDER BY position LIMIT $2`,
+    // One ordered index range per type (index (type, position)), merged and cut to the limit: the
+    // cost is bounded by limit × types, however rare the types are in the log.
+    byTypes: `SELECT e.* FROM unnest($3::text[]) AS t(type) CROSS JOIN LATERAL (
+        SELECT ${COLUMNS} FROM ${s}.eskit_events x
+        WHERE x.type = t.type AND x.position > $1 ORDER BY x.position LIMIT $2
+      ) AS e ORDER BY e.position LIMIT $2`,
+    byType: `SELECT ${COLUMNS} FROM ${s}.eskit_events WHERE type = $3 AND position > $1 ORDER BY position LIMIT $2`,
+    stream: `SELECT ${COLUMNS} FROM ${s}.eskit_events WHERE stream_id = $1 ORDER BY stream_version`,
+    head: `SELECT position FROM ${s}.eskit_head WHERE id`,
+  }
+}
+
+/** Turns rows of {@link readQueries} into events. */
+export function toEvents(rows: unknown[]): StoredEvent[] {
+  const events = new Array<StoredEvent>(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const [position, streamId, streamVersion, type, data, metadata, recordedMs] = rows[i] as Row
+    const event: StoredEvent = {
+      position,
+      streamId,
+      streamVersion,
+      type,
+      data,
+      recordedAt: new Date(recordedMs),
+    }
+    if (metadata !== null) event.metadata = metadata
+    events[i] = event
+  }
+  return events
+}

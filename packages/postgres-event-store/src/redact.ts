@@ -1,0 +1,35 @@
+/**
+ * Removes secrets from text that goes into an error message or a log line: every password given
+ * (also URL-encoded) becomes `***`, and the password part of any `postgres://user:pass@host` URL
+ * too, so a connection string never leaks.
+ */
+export type Redactor = (text: string) => string
+
+/** A redactor for the given secrets (empty strings and undefined are ignored). */
+export function createRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
+  const forms = new Set<string>()
+  for (const secret of secrets) {
+    if (!secret) continue
+    forms.add(secret)
+    forms.add(encodeURIComponent(secret))
+  }
+  const ordered = [...forms].sort((a, b) => b.length - a.length)
+  return (text) => {
+    let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
+    for (const form of ordered) out = out.split(form).join('***')
+    return out
+  }
+}
+
+/** The password of a connection string, or undefined (also when it does not parse). */
+export function passwordOf(connectionString: string): string | undefined {
+  try {
+    const url = new URL(connectionString)
+    return url.password ? decodeURIComponent(url.password) : undefined
+  } catch {
+    const match = /^[a-z]+:\/\/[^:/@\s]*:([^@\s]*)@/i.exec(connectionString)
+    if (match?.[1]) return match[1]
+    // key=value form: password=secret
+    return /(?:^|\s)password\s*=\s*'?([^'\s]+)'?/i.exec(connectionString)?.[1]
+  }
+}

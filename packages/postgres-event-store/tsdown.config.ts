@@ -1,0 +1,3 @@
+import { eskitConfig } from '@eskit/tsdown-config'
+
+export default eskitConfig()

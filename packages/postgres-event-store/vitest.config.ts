@@ -1,0 +1,11 @@
+import { testPostgresSetup } from '@eskit/test-postgres/config'
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  test: {
+    name: '@eskit/postgres-event-store',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // One PostgreSQL cluster for the run; each test file creates its own database on it.
+    globalSetup: [testPostgresSetup],
+  },
+})
