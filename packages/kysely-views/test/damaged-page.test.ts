@@ -1,6 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { type Collector, createCollector, createMemoryEventStore, type Logger, type RebuiltInfo } from '@eskit/core'
+import {
+  type Collector,
+  createCollector,
+  createMemoryEventStore,
+  type Logger,
+  type RebuiltInfo,
+} from '@eskit/core'
 import { sqliteStore } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
 import { damageLeafPage, recordingLogger } from '@eskit/test-kit'
