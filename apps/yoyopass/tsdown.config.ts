@@ -1,3 +1,3 @@
 import { eskitConfig } from '@eskit/tsdown-config'
 
-export default eskitConfig({ entry: ['src/main.ts'], dts: false })
+export default eskitConfig({ entry: ['src/main.ts', 'src/cluster-demo.ts'], dts: false })

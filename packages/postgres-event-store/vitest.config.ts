@@ -7,5 +7,9 @@ export default defineProject({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // One PostgreSQL cluster for the run; each test file creates its own database on it.
     globalSetup: [testPostgresSetup],
+    // Starting a cluster of its own (outage tests) takes about a second; on a loaded shared
+    // machine many more. These bound a hang, they do not time anything.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 })

@@ -6,5 +6,8 @@ export default defineProject({
     name: '@eskit/test-postgres',
     include: ['src/**/*.test.ts'],
     globalSetup: [testPostgresSetup],
+    // A cluster of its own takes about a second to start; on a loaded machine many more.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 })

@@ -31,6 +31,7 @@ export const CASES: readonly CaseEntry[] = [
   { id: 5, title: '5 memory', load: async () => (await import('./cases/memory.ts')).memoryCase },
   { id: 7, title: '7 peer', load: async () => (await import('./cases/peer.ts')).peerCase },
   { id: 9, title: '9 postgres', load: async () => (await import('./cases/postgres.ts')).postgresCase },
+  { id: 10, title: '10 new node', load: async () => (await import('./cases/snapshot.ts')).newNodeCase },
 ]
 
 /** The cache folder for the current key; folders of other keys (stale logs) are removed. */

@@ -71,6 +71,16 @@ projection with a from-scratch rebuild over the same log. Every acknowledged app
 in the log. \`pnpm soak [trials] [seed]\` runs hundreds; a failing trial prints its seed
 (\`ESKIT_CRASH_SEED=… pnpm --filter @eskit/reliability test\` replays it).
 
+The cluster rows (\`test/cluster-crash.test.ts\`): three node processes append to one
+PostgreSQL log (\`@eskit/postgres-event-store\`) and run the same projections, each on its own
+directory; the parent SIGKILLs a random node at seeded random instants and starts it again at
+once, and stops and restarts the PostgreSQL server once per run (appends meanwhile fail with
+\`UNAVAILABLE\` and are never acknowledged). At the end every acknowledged append must be in the
+log and every node's projections, recovered from what the last kill left, must equal a fresh
+rebuild (SHA-256 of the dumps). CI runs 12 kills; \`pnpm soak\` runs a long one
+(\`ESKIT_CLUSTER_KILLS\`, default 100; \`ESKIT_CLUSTER_SEED\` replays a run). Its capacity
+figures are in [cluster.md](cluster.md).
+
 ## Faults
 
 ${table(faults)}

@@ -1,5 +1,8 @@
 // `pnpm soak [trials] [seed]`: hundreds of kills. Prints the seed first so a failure can be replayed
 // with ESKIT_CRASH_SEED=<seed> ESKIT_CRASH_TRIALS=<n> pnpm --filter @eskit/reliability test.
+import { spawnSync } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { runCrashTrials } from './crash-harness.ts'
 import { recordResults } from './results.ts'
 
@@ -29,4 +32,13 @@ recordResults('soak', [
     detail: `seed ${seed}; events lost: ${lost}; divergent projections: ${results.reduce((n, r) => n + r.divergent.length, 0)}; acknowledged appends checked: ${results.reduce((n, r) => n + r.acknowledged, 0)}`,
   },
 ])
-process.exit(failures > 0 ? 1 : 0)
+// Then the cluster soak: three nodes on one PostgreSQL log (vitest starts the server for it).
+const clusterKills = process.env.ESKIT_CLUSTER_KILLS ?? '100'
+console.log(`cluster soak: ${clusterKills} kills of node processes on one PostgreSQL log`)
+const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs')
+const cluster = spawnSync(process.execPath, [vitest, 'run', 'test/cluster-crash.test.ts'], {
+  cwd: new URL('..', import.meta.url).pathname,
+  stdio: 'inherit',
+  env: { ...process.env, ESKIT_CLUSTER_KILLS: clusterKills },
+})
+process.exit(failures > 0 || cluster.status !== 0 ? 1 : 0)

@@ -1,11 +1,12 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, dataPaths, parseViewVersions, resolveConfig } from './config.ts'
+import { ConfigError, dataPaths, describeEventLog, parseViewVersions, resolveConfig } from './config.ts'
 
 describe('resolveConfig', () => {
   it('uses the embedded defaults', () => {
     expect(resolveConfig({}, {})).toEqual({
       store: 'files',
+      events: { kind: 'sqlite' },
       dataDir: path.resolve('data'),
       host: '127.0.0.1',
       port: 3000,
@@ -44,6 +45,46 @@ describe('resolveConfig', () => {
     )
     expect(() => parseViewVersions(['passes.nope=2'])).toThrow('unknown view "passes.nope"')
     expect(() => parseViewVersions(['passes.pass_view='])).toThrow('give NAME=VERSION')
+  })
+
+  it('takes the event log from --events or YOYOPASS_EVENTS; SQLite stays the default', () => {
+    const url = 'postgres://app:s3cret@db.internal:5432/yoyopass'
+    expect(resolveConfig({}, { YOYOPASS_EVENTS: url }).events).toEqual({
+      kind: 'postgres',
+      connectionString: url,
+    })
+    expect(resolveConfig({ events: 'sqlite' }, { YOYOPASS_EVENTS: url }).events).toEqual({ kind: 'sqlite' })
+    expect(resolveConfig({ events: 'postgresql://db/yoyo' }, {}).events.kind).toBe('postgres')
+    // printed and logged without the password
+    expect(describeEventLog({ kind: 'postgres', connectionString: url })).toBe(
+      'postgres://app:***@db.internal:5432/yoyopass',
+    )
+    expect(describeEventLog({ kind: 'sqlite' }, '/d')).toBe('sqlite /d/events.db')
+    expect(() => resolveConfig({ events: 'mysql://root:pw@db/x' }, {})).toThrow(
+      '--events must be "sqlite" or a postgres:// connection string, got a mysql: URL',
+    )
+    // a refusal never repeats the value (it may hold a password)
+    expect(() => resolveConfig({ events: 'pw-in-here' }, {})).toThrow(/^(?!.*pw-in-here)/)
+  })
+
+  it('takes the dashboard token from the flag or YOYOPASS_DASHBOARD_TOKEN, and never repeats a bad one', () => {
+    expect(resolveConfig({}, {}).dashboardToken).toBeUndefined()
+    expect(resolveConfig({}, { YOYOPASS_DASHBOARD_TOKEN: 'from-the-environment-0001' }).dashboardToken).toBe(
+      'from-the-environment-0001',
+    )
+    expect(
+      resolveConfig(
+        { dashboardToken: 'from-the-flag-00000001' },
+        { YOYOPASS_DASHBOARD_TOKEN: 'from-the-environment-0001' },
+      ).dashboardToken,
+    ).toBe('from-the-flag-00000001')
+    let message = ''
+    try {
+      resolveConfig({ dashboardToken: 'short-one' }, {})
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toBe('--dashboard-token must be at least 16 characters with no spaces')
   })
 
   it('keeps the standard data layout the eskit CLI expects', () => {

@@ -5,9 +5,19 @@ import { isViewName, VIEW_NAMES, type ViewName } from './views/index.ts'
 /** Where projections live: one SQLite file each (`files`, the default) or all in one (`shared`). */
 export type StoreKind = 'files' | 'shared'
 
+/**
+ * Where the event log lives: the embedded SQLite log `DATA/events.db` (the default, one node), or
+ * a PostgreSQL database that many nodes share (`--events postgres://…`).
+ */
+export type EventLogConfig =
+  | { readonly kind: 'sqlite' }
+  | { readonly kind: 'postgres'; readonly connectionString: string }
+
 /** Everything yoyopass is configured with (flags and environment, see `main.ts`). */
 export interface YoyopassConfig {
   store: StoreKind
+  /** The event log (`--events`, `YOYOPASS_EVENTS`): `sqlite` (default) or a PostgreSQL URL. */
+  events: EventLogConfig
   /** Holds `events.db`, `projections/` (files) and `shared.db` (shared). */
   dataDir: string
   host: string
@@ -20,11 +30,14 @@ export interface YoyopassConfig {
   bodyLimitBytes: number
   /** How long a consistent read waits for its projections. */
   waitTimeoutMs: number
+  /** Enables the dashboard's rebuild button at `/eskit` (`Authorization: Bearer`); none = read-only. */
+  dashboardToken?: string
 }
 
 /** Raw option values as commander and the environment give them (strings). */
 export interface RawOptions {
   store?: string | undefined
+  events?: string | undefined
   data?: string | undefined
   host?: string | undefined
   port?: string | undefined
@@ -32,6 +45,7 @@ export interface RawOptions {
   logLevel?: string | undefined
   bodyLimit?: string | undefined
   waitTimeout?: string | undefined
+  dashboardToken?: string | undefined
 }
 
 /**
@@ -52,11 +66,13 @@ export class ConfigError extends Error {
  * | flag | env | default |
  * |---|---|---|
  * | `--store files\|shared` | `YOYOPASS_STORE` | `files` |
+ * | `--events sqlite\|postgres://…` | `YOYOPASS_EVENTS` | `sqlite` (`DATA/events.db`) |
  * | `--data DIR` | `YOYOPASS_DATA` | `./data` (from the working directory) |
  * | `--host` | `YOYOPASS_HOST` | `127.0.0.1` |
  * | `--port` | `YOYOPASS_PORT` | `3000` |
  * | `--view-version NAME=V` | `YOYOPASS_VIEW_VERSIONS` (`NAME=V,NAME=V`) | `1` each |
  * | `--log-level` | `YOYOPASS_LOG_LEVEL` | `info` |
+ * | `--dashboard-token` | `YOYOPASS_DASHBOARD_TOKEN` | none: the dashboard at `/eskit` is read-only |
  *
  * @example
  * ```ts
@@ -75,8 +91,15 @@ export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item.length > 0)
+  const dashboardToken = raw.dashboardToken ?? env.YOYOPASS_DASHBOARD_TOKEN ?? ''
+  // the message never repeats the token
+  if (dashboardToken !== '' && (dashboardToken.length < 16 || /\s/.test(dashboardToken))) {
+    throw new ConfigError('--dashboard-token must be at least 16 characters with no spaces')
+  }
   return {
+    ...(dashboardToken === '' ? {} : { dashboardToken }),
     store,
+    events: parseEventLog(raw.events ?? env.YOYOPASS_EVENTS ?? 'sqlite'),
     dataDir: path.resolve(raw.data ?? env.YOYOPASS_DATA ?? 'data'),
     host: raw.host ?? env.YOYOPASS_HOST ?? '127.0.0.1',
     port: integer('--port', raw.port ?? env.YOYOPASS_PORT ?? '3000', 0, 65_535),
@@ -95,6 +118,48 @@ export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.
       600_000,
     ),
   }
+}
+
+/**
+ * Parses `--events`: `sqlite` (the embedded log in the data directory) or a `postgres://` /
+ * `postgresql://` connection string. The message of a refusal never repeats the value, which may
+ * hold a password.
+ *
+ * @example
+ * ```ts
+ * parseEventLog('postgres://app:secret@db:5432/yoyopass') // { kind: 'postgres', connectionString: '…' }
+ * ```
+ */
+export function parseEventLog(value: string): EventLogConfig {
+  if (value === 'sqlite') return { kind: 'sqlite' }
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError('--events must be "sqlite" or a postgres:// connection string')
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      `--events must be "sqlite" or a postgres:// connection string, got a ${url.protocol} URL`,
+    )
+  }
+  return { kind: 'postgres', connectionString: value }
+}
+
+/**
+ * The event log as it may be logged and printed: a PostgreSQL URL without its password.
+ *
+ * @example
+ * ```ts
+ * describeEventLog({ kind: 'postgres', connectionString: 'postgres://app:secret@db/yoyo' }) // 'postgres://app:***@db/yoyo'
+ * ```
+ */
+export function describeEventLog(events: EventLogConfig, dataDir?: string): string {
+  if (events.kind === 'sqlite')
+    return dataDir === undefined ? 'sqlite' : `sqlite ${dataPaths(dataDir).events}`
+  const url = new URL(events.connectionString)
+  if (url.password !== '') url.password = '***'
+  return url.toString()
 }
 
 /**

@@ -98,4 +98,58 @@ describe('serving while a projection rebuilds', () => {
       await second.close()
     }
   })
+
+  it('mounts the operator dashboard at /eskit: read-only without a token, rebuild with it', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-'))
+    dirs.push(dataDir)
+    const token = 'yoyopass-dashboard-token-0123'
+    const readOnly = await createApp({ store: 'files', dataDir, logger: silentLogger })
+    try {
+      expect((await readOnly.app.request('http://localhost/eskit')).headers.get('location')).toBe('/eskit/')
+      const page = await readOnly.app.request('http://localhost/eskit/')
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
+      const state = await json(await readOnly.app.request('http://localhost/eskit/api/state'))
+      expect(state.title).toBe('yoyopass')
+      expect(state.writable).toBe(false)
+      expect(state.projections.map((p: { name: string }) => p.name).sort()).toEqual([
+        'passes.pass_view',
+        'scanning.daily_stats',
+        'scanning.scan_log',
+        'services.service_list',
+      ])
+      const refused = await readOnly.app.request(
+        'http://localhost/eskit/api/projections/passes.pass_view/rebuild',
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        },
+      )
+      expect(refused.status).toBe(403)
+      const metrics = await (await readOnly.app.request('http://localhost/eskit/metrics')).text()
+      expect(metrics).toContain('eskit_projection_state{projection="passes.pass_view",state="live"} 1')
+    } finally {
+      await readOnly.close()
+    }
+
+    const writable = await createApp({ store: 'files', dataDir, logger: silentLogger, dashboardToken: token })
+    try {
+      const url = 'http://localhost/eskit/api/projections/passes.pass_view/rebuild'
+      expect((await writable.app.request(url, { method: 'POST' })).status).toBe(401)
+      const accepted = await writable.app.request(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, origin: 'http://localhost' },
+      })
+      expect(accepted.status).toBe(202)
+      const deadline = Date.now() + 10_000
+      while (
+        writable.collector.status().find((s) => s.name === 'passes.pass_view')?.lastRebuild === undefined
+      ) {
+        if (Date.now() > deadline) throw new Error('the rebuild did not complete')
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    } finally {
+      await writable.close()
+    }
+  })
 })

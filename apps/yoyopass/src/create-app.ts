@@ -5,12 +5,13 @@ import {
   type Logger,
   type ProjectionStore,
 } from '@eskit/core'
+import { createDashboard, type Dashboard } from '@eskit/dashboard'
 import { sharedStore } from '@eskit/shared-store'
-import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import type { Hono } from 'hono'
 import { dataPaths, type StoreKind, type YoyopassConfig } from './config.ts'
 import { createConsoleLogger } from './console-logger.ts'
+import { openEventLog } from './event-log.ts'
 import { createHttpApp } from './http-app.ts'
 import { createViews, type YoyoViews } from './views/index.ts'
 
@@ -20,6 +21,8 @@ export interface YoyopassApp {
   collector: Collector
   events: EventStore
   views: YoyoViews
+  /** The operator dashboard mounted at `/eskit` (rebuild button with `dashboardToken`). */
+  dashboard: Dashboard
   /** Stops the collector (finishing its batch in flight) and closes every file. Idempotent. */
   close(): Promise<void>
 }
@@ -39,9 +42,10 @@ export function projectionStore(kind: StoreKind, dataDir: string): ProjectionSto
 }
 
 /**
- * Wires yoyopass: opens the event log (`DATA/events.db`) and the projection store, adds the four
+ * Wires yoyopass: opens the event log (`DATA/events.db`, or PostgreSQL with `events`) and the
+ * projection store, adds the four
  * views, starts the collector (existing projections serve at once; catch-up and rebuilds go on
- * in the background) and builds the HTTP app.
+ * in the background) and builds the HTTP app, with the operator dashboard at `/eskit`.
  *
  * @example
  * ```ts
@@ -55,7 +59,7 @@ export async function createApp(
 ): Promise<YoyopassApp> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? 'info')
   const views = createViews(config.viewVersions ?? {})
-  const events = openSqliteEventStore({ path: dataPaths(config.dataDir).events, logger })
+  const events = await openEventLog(config.events ?? { kind: 'sqlite' }, config.dataDir, logger)
   let collector: Collector
   try {
     collector = createCollector({
@@ -69,17 +73,26 @@ export async function createApp(
     await events.close()
     throw error
   }
+  const dashboard = createDashboard({
+    collector,
+    basePath: '/eskit',
+    title: 'yoyopass',
+    logger,
+    ...(config.dashboardToken === undefined ? {} : { token: config.dashboardToken }),
+  })
   const app = createHttpApp({
     events,
     collector,
     views,
     logger,
+    dashboard,
     ...(config.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: config.bodyLimitBytes }),
     ...(config.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: config.waitTimeoutMs }),
   })
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      dashboard.close()
       try {
         await collector.stop()
       } finally {
@@ -88,5 +101,5 @@ export async function createApp(
     })()
     return closing
   }
-  return { app, collector, events, views, close }
+  return { app, collector, events, views, dashboard, close }
 }

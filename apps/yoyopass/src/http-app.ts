@@ -1,4 +1,5 @@
 import { type Collector, type EventStore, isEskitError, type Logger } from '@eskit/core'
+import type { Dashboard } from '@eskit/dashboard'
 import { createReader } from '@eskit/kysely-views'
 import { zValidator } from '@hono/zod-validator'
 import { type Context, Hono } from 'hono'
@@ -40,6 +41,8 @@ export interface HttpAppOptions {
   bodyLimitBytes?: number
   /** How long a consistent read waits for its projections. Default 5 000 ms. */
   waitTimeoutMs?: number
+  /** Mounted at `/eskit` (created with `basePath: '/eskit'`). */
+  dashboard?: Dashboard
 }
 
 // Commands take JSON only: anything else would reach the schema as an empty object and get a
@@ -99,6 +102,7 @@ function statusOf(code: string): ContentfulStatusCode {
     case 'TIMEOUT':
       return 504
     case 'FAILED':
+    case 'UNAVAILABLE':
     case 'CLOSED':
     case 'BUSY':
     case 'LOCKED':
@@ -112,7 +116,7 @@ function statusOf(code: string): ContentfulStatusCode {
 /**
  * The yoyopass HTTP API on Hono: commands append events with optimistic concurrency, queries read
  * projections (optionally after waiting for a position: read-your-writes), `/projections` shows
- * `collector.status()`, `/health` answers liveness.
+ * `collector.status()`, `/health` answers liveness, `/eskit` serves the operator dashboard.
  *
  * @example
  * ```ts
@@ -173,6 +177,13 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         ),
     }),
   )
+  // The operator dashboard answers everything under /eskit itself; registered before the
+  // in-flight count, so its open live streams are not requests a graceful stop waits for.
+  const { dashboard } = options
+  if (dashboard) {
+    app.all('/eskit', (c) => dashboard(c.req.raw))
+    app.all('/eskit/*', (c) => dashboard(c.req.raw))
+  }
   // Counted for /health: what a graceful stop still has to finish.
   let inFlight = 0
   app.use('*', async (_c, next) => {
@@ -188,9 +199,20 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/health', async (c) => {
     const statuses = collector.status()
     const failed = statuses.filter((s) => s.state === 'failed').map((s) => s.name)
+    // A shared log that cannot be reached leaves every read serving from the local files: the
+    // node stays up (200) and says so, so a load balancer keeps sending it reads.
+    let head: number | null = null
+    let log: 'ok' | 'unreachable' = 'ok'
+    try {
+      head = await events.head()
+    } catch (error) {
+      if (!isEskitError(error, 'UNAVAILABLE')) throw error
+      log = 'unreachable'
+    }
     const body = {
       status: failed.length === 0 ? 'ok' : 'degraded',
-      head: await events.head(),
+      head,
+      log,
       // This request included.
       requestsInFlight: inFlight,
       projections: Object.fromEntries(statuses.map((s) => [s.name, s.state])),

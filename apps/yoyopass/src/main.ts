@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs'
 import { isEskitError } from '@eskit/core'
-import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { SingleBar } from 'cli-progress'
 import { Command, Option } from 'commander'
-import { ConfigError, dataPaths, type RawOptions, resolveConfig, type YoyopassConfig } from './config.ts'
+import {
+  ConfigError,
+  describeEventLog,
+  type RawOptions,
+  resolveConfig,
+  type YoyopassConfig,
+} from './config.ts'
 import { createConsoleLogger } from './console-logger.ts'
+import { openEventLog } from './event-log.ts'
 import { seed } from './seed.ts'
 import { type RunningServer, startServer } from './server.ts'
 
@@ -28,6 +34,7 @@ function withServerOptions(command: Command): Command {
         'YOYOPASS_DATA',
       ),
     )
+    .addOption(eventsOption())
     .addOption(new Option('--host <host>', 'interface to listen on (default 127.0.0.1)').env('YOYOPASS_HOST'))
     .addOption(
       new Option('--port <port>', 'port to listen on, 0 = any free port (default 3000)').env('YOYOPASS_PORT'),
@@ -57,6 +64,19 @@ function withServerOptions(command: Command): Command {
         'YOYOPASS_LOG_LEVEL',
       ),
     )
+    .addOption(
+      new Option(
+        '--dashboard-token <token>',
+        'enables the rebuild button of the dashboard at /eskit (prefer the environment variable: flags show in ps)',
+      ).env('YOYOPASS_DASHBOARD_TOKEN'),
+    )
+}
+
+function eventsOption(): Option {
+  return new Option(
+    '--events <log>',
+    'event log: sqlite (DATA/events.db, default) or postgres://… shared by many nodes',
+  ).env('YOYOPASS_EVENTS')
 }
 
 function config(options: RawOptions): YoyopassConfig {
@@ -77,10 +97,7 @@ function progressBar(label: string): SingleBar {
 
 async function runSeed(cfg: YoyopassConfig, passes: number, seedValue: number): Promise<void> {
   mkdirSync(cfg.dataDir, { recursive: true })
-  const events = openSqliteEventStore({
-    path: dataPaths(cfg.dataDir).events,
-    logger: createConsoleLogger(cfg.logLevel),
-  })
+  const events = await openEventLog(cfg.events, cfg.dataDir, createConsoleLogger(cfg.logLevel))
   const bar = progressBar('seeding')
   bar.start(passes, 0)
   try {
@@ -140,6 +157,7 @@ function demoInstructions(url: string, passId: string | undefined): string {
     'Try:',
     `  curl -s ${url}/health`,
     `  curl -s ${url}/projections`,
+    `  open ${url}/eskit/ in a browser: the operator dashboard (and ${url}/eskit/metrics for Prometheus)`,
     `  curl -s ${url}/services`,
     `  curl -s '${url}/passes?serviceId=city-pool&limit=5'`,
     `  curl -s ${url}/passes/${p}`,
@@ -177,14 +195,16 @@ withServerOptions(
     const cfg = config(options)
     const passes = positiveInteger('--passes', options.passes)
     mkdirSync(cfg.dataDir, { recursive: true })
-    const events = openSqliteEventStore({ path: dataPaths(cfg.dataDir).events })
+    const events = await openEventLog(cfg.events, cfg.dataDir, createConsoleLogger(cfg.logLevel))
     const empty = (await events.head()) === 0
     await events.close()
     if (empty) {
-      process.stdout.write(`first run: seeding ${passes} passes into ${cfg.dataDir}\n`)
+      process.stdout.write(
+        `first run: seeding ${passes} passes into ${describeEventLog(cfg.events, cfg.dataDir)}\n`,
+      )
       await runSeed(cfg, passes, 1)
     } else {
-      process.stdout.write(`using the existing data in ${cfg.dataDir}\n`)
+      process.stdout.write(`using the existing data in ${describeEventLog(cfg.events, cfg.dataDir)}\n`)
     }
     const server = await serveCommand(options)
     const sample = await server.events.readAll({ after: 0, limit: 50, types: ['PassIssued'] })
@@ -196,6 +216,7 @@ program
   .command('seed')
   .description('append a realistic data set to the event log (with a progress bar)')
   .addOption(new Option('--data <dir>', 'data directory (default ./data)').env('YOYOPASS_DATA'))
+  .addOption(eventsOption())
   .option('--passes <n>', 'how many passes to issue', '1000')
   .option('--seed <n>', 'random seed (same seed, same shape of data)', '1')
   .action(async (options: RawOptions & { passes: string; seed: string }) => {

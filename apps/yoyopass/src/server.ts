@@ -103,6 +103,8 @@ export async function startServer(
   let stopping: Promise<void> | undefined
   const stop = (graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
+      // ends the dashboard's live streams, which would otherwise hold their connections open
+      wired.dashboard.close()
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           logger.warn('requests still open after the grace period; closing them', { graceMs })

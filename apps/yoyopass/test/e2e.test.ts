@@ -290,7 +290,18 @@ describe('demo', () => {
     expect(curlLines[0]).toContain(`${first.url}/health`)
     const passes = await http(first.url, 'GET', '/passes?consistent=true&limit=100')
     expect(passes.body.passes).toHaveLength(60)
+    // the operator dashboard is served at /eskit; an open live stream does not hold up the stop
+    expect(first.stdout()).toContain(`open ${first.url}/eskit/ in a browser`)
+    const page = await fetch(`${first.url}/eskit/`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<h1 id="title">')
+    const live = await fetch(`${first.url}/eskit/api/events`)
+    const reader = (live.body as ReadableStream<Uint8Array>).getReader()
+    const firstChunk = new TextDecoder().decode((await reader.read()).value)
+    expect(firstChunk).toContain('retry: 2000')
     expect(await first.stop()).toBe(0)
+    expect(first.stderr()).toContain('stopped cleanly')
+    expect(first.stderr()).not.toContain('requests still open after the grace period')
 
     const second = await start(['demo', '--port', '0', '--data', dir, '--passes', '60'])
     expect(second.stdout()).toContain('using the existing data')

@@ -1,4 +1,5 @@
 export { type CliIo, type CliStream, colorEnabled, processIo } from './cli-io.js'
+export { directorySource, type ServeDashboardOptions, serveDashboard } from './dashboard-command.js'
 export { EXIT_CODES, type ExitCode } from './exit-codes.js'
 export {
   type MigrateOptions,
@@ -13,6 +14,7 @@ export {
   rebuildProjection,
 } from './rebuild-command.js'
 export { runCli } from './run-cli.js'
+export { renderSnapshot, type SnapshotCommandOptions, snapshotDirectory } from './snapshot-command.js'
 export {
   collectStatus,
   type ProjectionReport,

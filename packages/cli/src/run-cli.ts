@@ -3,11 +3,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import packageJson from '../package.json' with { type: 'json' }
 import { type CliIo, processIo } from './cli-io.js'
 import { type CommandContext, createCommandContext, printJson } from './command-context.js'
+import { serveDashboard } from './dashboard-command.js'
 import { EXIT_CODES, type ExitCode } from './exit-codes.js'
 import { formatCount, formatDuration } from './format.js'
 import { migrateDirectory, renderMigration } from './migrate-command.js'
 import { createProgress, rateDetail } from './progress.js'
 import { rebuildProjection } from './rebuild-command.js'
+import { addSnapshotCommand } from './snapshot-command.js'
 import { collectStatus, renderStatus } from './status-command.js'
 
 const EXIT_CODES_HELP = `
@@ -56,6 +58,18 @@ interface RebuildCommandOptions {
   wait?: boolean
   timeout?: number
   json?: boolean
+}
+
+interface DashboardCommandOptions {
+  dir: string
+  host: string
+  port: number
+}
+
+function parsePort(value: string): number {
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('expected a port from 0 to 65535')
+  return port
 }
 
 interface MigrateCommandOptions {
@@ -136,6 +150,23 @@ async function runRebuild(
   }
 }
 
+async function runDashboard(context: CommandContext, options: DashboardCommandOptions): Promise<ExitCode> {
+  const { io, out } = context
+  await serveDashboard({
+    dir: options.dir,
+    host: options.host,
+    port: options.port,
+    logger: context.logger,
+    ...(io.signal === undefined ? {} : { signal: io.signal }),
+    onListening(url) {
+      io.stdout.write(
+        `${out.green('serving')} the dashboard of ${options.dir} on ${out.bold(url)} (read-only; Ctrl-C stops)\n`,
+      )
+    },
+  })
+  return EXIT_CODES.ok
+}
+
 async function runMigrate(context: CommandContext, options: MigrateCommandOptions): Promise<ExitCode> {
   const progress = createProgress(context.io.stderr, { label: 'migrating', unit: 'rows' })
   try {
@@ -173,7 +204,7 @@ function buildProgram(context: CommandContext, setExitCode: (code: ExitCode) => 
       }
     }
   const program = new Command('eskit')
-    .description('Operate eskit projection directories: status, rebuild, migrate.')
+    .description('Operate eskit projection directories: status, rebuild, migrate, snapshot, dashboard.')
     .version(packageJson.version, '-v, --version')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -258,6 +289,39 @@ ${EXIT_CODES_HELP}`,
     )
 
   program
+    .command('dashboard')
+    .summary(
+      'serve the operator dashboard of a directory, read-only (state, lag, rebuilds, errors, parked events)',
+    )
+    .description(
+      'Serve the dashboard page of @eskit/dashboard for a projection directory, from what its owning process ' +
+        'publishes and the files themselves (opened read-only): state, position, lag, rebuild progress, ' +
+        'throughput, errors and parked events, live, and Prometheus metrics at /metrics. Loads no application ' +
+        'code and has no write endpoint: use eskit rebuild to rebuild.',
+    )
+    .addOption(dirOption())
+    .addOption(new Option('--host <host>', 'the address to listen on').default('127.0.0.1'))
+    .addOption(
+      new Option('--port <port>', 'the port to listen on (0: any free port)')
+        .default(4400)
+        .argParser(parsePort),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ eskit dashboard --dir data/projections
+  $ eskit dashboard --dir data/projections --port 8080 --host 0.0.0.0
+${EXIT_CODES_HELP}`,
+    )
+    .action(
+      action(
+        (options: DashboardCommandOptions) => runDashboard(context, options),
+        () => false,
+      ),
+    )
+
+  program
     .command('migrate')
     .summary('move a shared database to one file per projection, with no replay')
     .description(
@@ -282,6 +346,7 @@ ${EXIT_CODES_HELP}`,
         (options) => options.json === true,
       ),
     )
+  addSnapshotCommand(program, context, action, dirOption, EXIT_CODES_HELP)
   return program
 }
 

@@ -40,7 +40,7 @@ describe('status() after waitFor', () => {
   }
 })
 
-describe('publishing failures', () => {
+describe('publishing failures', { timeout: 15_000 }, () => {
   it('every recorded failure is published at once, each attempt with its count', async () => {
     const inner = memoryStore()
     const published: ProjectionStatus[] = []
@@ -72,7 +72,7 @@ describe('publishing failures', () => {
     await collector.start()
     await eventually(() => (collector.status()[0]?.error?.attempts ?? 0) >= 5, {
       what: 'five attempts',
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     })
     const attempts = published.flatMap((status) => (status.error ? [status.error.attempts] : []))
     expect(attempts.slice(0, 5)).toEqual([1, 2, 3, 4, 5])

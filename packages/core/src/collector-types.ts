@@ -49,6 +49,8 @@ export interface ProjectionStatus {
    * away at the first successful read.
    */
   logUnreachable?: { since: number; error: string; code?: string; attempts: number }
+  /** The last rebuild this collector completed: when it ended (ISO 8601) and how long it took. */
+  lastRebuild?: { at: string; durationMs: number }
 }
 
 /**
@@ -259,6 +261,11 @@ export interface Collector<Conn = unknown> {
    * Tells the collector that a query on `reader(name)` failed with `error` (`createReader` of
    * `@eskit/kysely-views` calls it for every failed query). Corruption marks the projection's data
    * damaged: the store checks it, moves it aside and the projection rebuilds. Never throws.
+   *
+   * @example
+   * ```ts
+   * try { db.prepare(sql).all() } catch (error) { collector.readFailed('passes.pass_view', error); throw error }
+   * ```
    */
   readFailed(name: string, error: unknown): void
   /** The store the collector runs on. */

@@ -154,7 +154,10 @@ describe('lifecycle and states', () => {
       position: 35,
       head: 35,
       lag: 0,
+      lastRebuild: { at: expect.any(String), durationMs: rebuilt[0]?.durationMs },
     })
+    const at = Date.parse(statusOf(collector, 'p')?.lastRebuild?.at ?? '')
+    expect(Math.abs(Date.now() - at)).toBeLessThan(60_000)
     expect(rows(collector, 'p')).toEqual(range(1, 35))
   })
 

@@ -19,6 +19,8 @@ export type EskitErrorCode =
   | 'LOCKED'
   /** A projection, stream or file that was asked for does not exist. */
   | 'NOT_FOUND'
+  /** A file that was to be written exists already; nothing was replaced (e.g. a snapshot target). */
+  | 'ALREADY_EXISTS'
   /** An event is malformed: empty type, data or metadata not JSON-serialisable, bad stream id. */
   | 'INVALID_EVENT'
   /** An argument or option is invalid (not an event, not a name). */

@@ -65,6 +65,8 @@ export interface ProjectionUnit {
   readonly meter: RateMeter
   /** When progress was last emitted (throttled). */
   lastProgressAt: number
+  /** The last rebuild completed: when it ended (ISO 8601) and how long it took. */
+  lastRebuild: { readonly at: string; readonly durationMs: number } | undefined
 }
 
 export function createUnit(projection: Projection<unknown>, now: () => number): ProjectionUnit {
@@ -81,6 +83,7 @@ export function createUnit(projection: Projection<unknown>, now: () => number): 
     retryTimer: undefined,
     meter: createRateMeter(now),
     lastProgressAt: Number.NEGATIVE_INFINITY,
+    lastRebuild: undefined,
   }
 }
 

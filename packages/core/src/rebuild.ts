@@ -95,6 +95,7 @@ export function createRebuilder(
     }
     finishRun(unit, context.head)
     const durationMs = Math.round(clock.now() - run.startedAt)
+    unit.lastRebuild = { at: new Date(clock.now()).toISOString(), durationMs }
     reporter.refresh(unit)
     listeners.emit('progress', {
       name: unit.name,

@@ -65,6 +65,7 @@ export function createStatusReporter(
         attempts: log.attempts,
       }
     }
+    if (unit.lastRebuild) status.lastRebuild = { ...unit.lastRebuild }
     return status
   }
 

@@ -1,9 +1,11 @@
 import type { CompiledQuery } from 'kysely'
 import { BoundQuery } from './bound-query.js'
 import { QueryFailure } from './query-failure.js'
+import { recordedStep } from './query-recorder.js'
+import { compileRecorded } from './recorded-shape.js'
 import type { SqliteConnection, SqliteStatement } from './sqlite-connection.js'
 import { toSqliteValue } from './sqlite-connection.js'
-import { compileViewQuery, type ViewQuery } from './view-query.js'
+import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 
 // Statements prepared from SQL text that varies (per-event queries, readers) are cached up to
 // this many per connection; past it the cache starts over rather than growing without bound.
@@ -65,6 +67,15 @@ export function toExecutable(state: ConnectionState, query: ViewQuery): Executab
       state.byId[defined.id] = statement
     }
     return { statement, values: query.values }
+  }
+  const step = recordedStep(query)
+  if (step !== undefined) {
+    const recorded = compileRecorded(step)
+    if ('compiled' in recorded) {
+      return { statement: statementFor(state, recorded.compiled.sql), values: recorded.compiled.values }
+    }
+    if (!isViewQuery(recorded.built)) throw new TypeError('tx takes a Kysely query, and this is not one')
+    return toExecutable(state, recorded.built)
   }
   const compiled = compileViewQuery(query)
   return { statement: statementFor(state, compiled.sql), values: bindable(compiled) }

@@ -397,6 +397,24 @@ describe('failures', () => {
     await expect(defineStatementsDb().selectFrom('passes').selectAll().execute()).rejects.toMatchObject({
       code: 'INVALID_STATE',
     })
+    let handlerDb: Kysely<PassTables> | undefined
+    const capture = defineView<PassTables, PassEvent>({
+      name: 'capture',
+      version: '1',
+      migrations: passMigrations,
+      on: {
+        PassIssued: (_e, k) => {
+          handlerDb = k
+        },
+      },
+    })
+    capture.apply([stored({ type: 'PassIssued', data: { passId: 'a', holder: 'Ada' } })], db)
+    await expect(handlerDb?.selectFrom('passes').selectAll().execute()).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    })
+    await expect(handlerDb?.deleteFrom('passes').executeTakeFirst()).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    })
     expect(passRows(db)).toEqual([])
   })
 

@@ -12,6 +12,8 @@ import { BoundQuery } from './bound-query.js'
 import { compileOnlyDb } from './compile-only-db.js'
 import { type ConnectionState, connectionState, runQuery, statementFor } from './connection-state.js'
 import { QueryFailure } from './query-failure.js'
+import { recordedStep, recordingDb, type Step } from './query-recorder.js'
+import { compileRecorded } from './recorded-shape.js'
 import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 import { type ViewTransaction, viewTransaction } from './view-transaction.js'
@@ -125,8 +127,10 @@ interface MigrationStep {
 /**
  * Defines a typed projection with Kysely: schema as migrations, one handler per event type.
  * Handlers run synchronously inside the store's batch transaction; each returns the queries to
- * run (or runs them through `tx`). For near-raw speed, return statements from
- * {@link defineStatements} instead of building a query per event (see the README).
+ * run (or runs them through `tx`). The `db` a handler gets records its Kysely calls: a query's
+ * structure is built and compiled with Kysely once, later events only bind their values (about
+ * 0.5× raw better-sqlite3). For the last third of speed, return statements from
+ * {@link defineStatements} (see the README).
  *
  * @example
  * ```ts
@@ -190,7 +194,9 @@ export function defineView<Tables, Events extends NewEvent>(
   const steps = compileMigrations(name, migrations)
   const schema = Object.freeze(steps.map((step) => step.compiled.sql))
   const schemaFingerprint = fingerprint(steps)
-  const db = compileOnlyDb<Tables>()
+  // Handlers build on a recording db: a query's structure is built and compiled with Kysely once,
+  // then each event only binds its values (see recorded-shape.ts).
+  const db = recordingDb<Tables>()
 
   const applyBatch = (state: ConnectionState, events: readonly StoredEvent[]): void => {
     const tx = viewTransaction(state)
@@ -302,7 +308,11 @@ function atomically(state: ConnectionState, work: () => void): void {
 }
 
 function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[]): void {
-  if (result instanceof BoundQuery) {
+  // A recording first: checking it is one proxy trap, where instanceof and isArray are more.
+  const step = recordedStep(result)
+  if (step !== undefined) {
+    runRecorded(state, step)
+  } else if (result instanceof BoundQuery) {
     runBound(state, result)
   } else if (Array.isArray(result)) {
     for (const item of result as readonly unknown[]) executeOne(state, item)
@@ -312,7 +322,9 @@ function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[
 }
 
 function executeOne(state: ConnectionState, item: unknown): void {
-  if (item instanceof BoundQuery) runBound(state, item)
+  const step = recordedStep(item)
+  if (step !== undefined) runRecorded(state, step)
+  else if (item instanceof BoundQuery) runBound(state, item)
   else if (isViewQuery(item)) runQuery(state, item)
   else if (typeof (item as { then?: unknown } | null)?.then === 'function') {
     // The promise (e.g. from execute() on the build-only Kysely) rejects too; that rejection is
@@ -337,6 +349,23 @@ function runBound(state: ConnectionState, query: BoundQuery<unknown>): void {
     else statement.run(query.values)
   } catch (error) {
     throw new QueryFailure(definition.sql, error)
+  }
+}
+
+function runRecorded(state: ConnectionState, step: Step): void {
+  const recorded = compileRecorded(step)
+  if ('built' in recorded) {
+    // Not a query after all (e.g. `.execute()`'s promise): reported as that value is.
+    executeOne(state, recorded.built)
+    return
+  }
+  const { sql, values } = recorded.compiled
+  const statement = statementFor(state, sql)
+  try {
+    if (statement.reader) statement.all(values)
+    else statement.run(values)
+  } catch (error) {
+    throw new QueryFailure(sql, error)
   }
 }
 

@@ -22,7 +22,9 @@ afterEach(async () => {
   cleanup()
 })
 
-describe('a damaged page in a projection file (sqliteStore, default integrity check)', () => {
+describe('a damaged page in a projection file (sqliteStore, default integrity check)', {
+  timeout: 20_000,
+}, () => {
   it('a read that hits it moves the file aside and rebuilds it; reads and the writer then work on a sound file', async () => {
     const made = tempDir()
     cleanup = made.cleanup
@@ -55,7 +57,7 @@ describe('a damaged page in a projection file (sqliteStore, default integrity ch
     // the metadata is sound, so the file opens and serves until a read meets the damage
     await expect(read()).rejects.toMatchObject({ code: 'CORRUPT' })
 
-    const deadline = Date.now() + 4000
+    const deadline = Date.now() + 10_000
     while (rebuilt.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
     expect(rebuilt).toEqual([expect.objectContaining({ name: view.name, swapped: false, position: 600 })])
     const quarantined = fs.readdirSync(directoryLayout(dir).quarantine).filter((f) => f.endsWith('.db'))

@@ -31,6 +31,10 @@ const NETWORK_CODES = new Set([
  */
 export function postgresErrorCode(error: unknown): EskitErrorCode {
   if (error instanceof EskitError) return error.code
+  // A host with several addresses (localhost: ::1 and 127.0.0.1) fails with an AggregateError.
+  if (error instanceof AggregateError && error.errors.length > 0 && !('code' in error)) {
+    return postgresErrorCode(error.errors[0])
+  }
   const raw = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : ''
   if (NETWORK_CODES.has(raw)) return 'UNAVAILABLE'
   if (raw.startsWith('08') || raw.startsWith('57P') || raw === '53300' || raw === '57014')

@@ -15,9 +15,10 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): Reda
   }
   const ordered = [...forms].sort((a, b) => b.length - a.length)
   return (text) => {
-    let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
+    // The known secrets first (whole, also when they hold '@' or spaces), then any URL's password.
+    let out = text
     for (const form of ordered) out = out.split(form).join('***')
-    return out
+    return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
   }
 }
 

@@ -5,16 +5,15 @@ import {
   assertBatchCommit,
   checkpointConflict,
   projectionError as classifyProjectionError,
-  decodeParkedEvent,
   encodeParkedEvent,
   notInitialized,
-  type ParkedEventRow,
   slotClosedError,
 } from '@eskit/core/adapter'
 import { isSqliteCorruption, sqliteStorageFault, toEskitError } from '@eskit/core/sqlite'
 import type Database from 'better-sqlite3'
 import { type ConnectionMode, openWriter, settleForRest } from './connection.js'
 import { ESKIT_SCHEMA_SQL, FORMAT_VERSION, METADATA_TABLE, PARKED_TABLE } from './metadata.js'
+import { selectParkedEvents } from './parked-events.js'
 import { PARKED_INSERT_SQL } from './write-parked-events.js'
 
 /** The identity of a file on disk: a deleted-and-recreated or replaced file has another one. */
@@ -328,13 +327,7 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
     async parked() {
       const { db: conn } = usable()
       try {
-        const rows = conn
-          .prepare(
-            `select position, stream_id as streamId, type, error, attempts, parked_at as parkedAt, event
-             from ${PARKED_TABLE} order by position`,
-          )
-          .all() as ParkedEventRow[]
-        return rows.map(decodeParkedEvent)
+        return selectParkedEvents(conn)
       } catch (error) {
         throw storageError(error, `could not read the parked events of ${name}`)
       }

@@ -18,6 +18,7 @@ export {
   ESKIT_TABLE_PREFIX,
   FORMAT_VERSION,
   METADATA_TABLE,
+  type MetadataSource,
   PARKED_TABLE,
   type ProjectionMetadata,
   type ProjectionMetadataInput,

@@ -112,26 +112,42 @@ export function readProjectionFile(file: string): ProjectionFileInfo {
     return { ...base, problem: header.reason }
   }
   try {
-    if (!header.wal) {
-      try {
-        return describe(openDirectReader(file), base)
-      } catch (error) {
-        // left by a crash: a hot journal to roll back, which a read-only connection may not do
-        if (!needsWrite(error)) throw error
-      }
-    } else if (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`)) {
-      try {
-        const shared = openSharedMemoryReader(file)
-        if (shared !== null) return describe(shared, base)
-      } catch (error) {
-        // a WAL index that needs recovery (a killed owner), or locks it cannot take: read a copy
-        if (!needsWrite(error)) throw error
-      }
-    }
-    return withPrivateCopy(file, (copy) => describe(openDirectReader(copy), base))
+    return readWithoutWriting(file, header.wal, (db) => describe(db, base))
   } catch (error) {
     return { ...base, problem: error instanceof Error ? error.message : String(error) }
   }
+}
+
+/**
+ * Runs `read` on a read-only connection that sees `file`'s committed data without modifying the
+ * file or its companions: the file itself (under shared locks), its WAL through a read-only
+ * `-shm`, or a private copy when recovery would need a write. The connection is closed after.
+ */
+export function readWithoutWriting<T>(file: string, wal: boolean, read: (db: QueryConnection) => T): T {
+  const using = (db: QueryConnection): T => {
+    try {
+      return read(db)
+    } finally {
+      db.close()
+    }
+  }
+  if (!wal) {
+    try {
+      return using(openDirectReader(file))
+    } catch (error) {
+      // left by a crash: a hot journal to roll back, which a read-only connection may not do
+      if (!needsWrite(error)) throw error
+    }
+  } else if (fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`)) {
+    try {
+      const shared = openSharedMemoryReader(file)
+      if (shared !== null) return using(shared)
+    } catch (error) {
+      // a WAL index that needs recovery (a killed owner), or locks it cannot take: read a copy
+      if (!needsWrite(error)) throw error
+    }
+  }
+  return withPrivateCopy(file, (copy) => using(openDirectReader(copy)))
 }
 
 const EMPTY = {
@@ -147,33 +163,26 @@ const EMPTY = {
 type Base = Pick<ProjectionFileInfo, 'name' | 'file' | 'sizeBytes'> & typeof EMPTY
 
 function describe(db: QueryConnection, base: Base): ProjectionFileInfo {
-  try {
-    const objects = db.prepare('select count(*) as n from sqlite_master').get() as { n: number }
-    if (objects.n === 0) return base
-    const hasMetadata = db
-      .prepare(`select 1 as found from sqlite_master where type = 'table' and name = ?`)
-      .get(METADATA_TABLE)
-    // created by the store and never initialised (a first setup that failed): reused as it is
-    if (
-      hasMetadata !== undefined &&
-      db.prepare(`select 1 as found from ${METADATA_TABLE}`).get() === undefined
-    )
-      return base
-    const metadata = readProjectionMetadata(db)
-    if (metadata.name !== base.name) {
-      return { ...base, problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}` }
-    }
-    return {
-      ...base,
-      built: true,
-      version: metadata.version,
-      logId: metadata.logId,
-      position: metadata.position,
-      formatVersion: metadata.formatVersion,
-      builtAt: metadata.builtAt,
-    }
-  } finally {
-    db.close()
+  const objects = db.prepare('select count(*) as n from sqlite_master').get() as { n: number }
+  if (objects.n === 0) return base
+  const hasMetadata = db
+    .prepare(`select 1 as found from sqlite_master where type = 'table' and name = ?`)
+    .get(METADATA_TABLE)
+  // created by the store and never initialised (a first setup that failed): reused as it is
+  if (hasMetadata !== undefined && db.prepare(`select 1 as found from ${METADATA_TABLE}`).get() === undefined)
+    return base
+  const metadata = readProjectionMetadata(db)
+  if (metadata.name !== base.name) {
+    return { ...base, problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}` }
+  }
+  return {
+    ...base,
+    built: true,
+    version: metadata.version,
+    logId: metadata.logId,
+    position: metadata.position,
+    formatVersion: metadata.formatVersion,
+    builtAt: metadata.builtAt,
   }
 }
 

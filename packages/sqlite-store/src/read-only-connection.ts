@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 
 /** The part of a SQLite connection the inspection reads through: better-sqlite3's and node:sqlite's fit. */
 export interface QueryConnection {
-  prepare(source: string): { get(...params: unknown[]): unknown }
+  prepare(source: string): { get(...params: unknown[]): unknown; all(...params: unknown[]): unknown[] }
   close(): void
 }
 

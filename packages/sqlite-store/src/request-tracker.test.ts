@@ -7,13 +7,13 @@ import { sqliteStore } from './sqlite-store.js'
 const LOG = 'log-1'
 const ENDED = new Set(['done', 'failed', 'rejected', 'closed'])
 
-/** Polls until `check` holds (at most 4 s, within the test's timeout); the test asserts on the data. */
+/** Polls until `check` holds (at most 10 s, within the tests' timeout); the test asserts on the data. */
 async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 4000
+  const deadline = Date.now() + 10_000
   while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
 }
 
-/** Waits until the request's result is final (or 4 s passed) and returns it. */
+/** Waits until the request's result is final (or 10 s passed) and returns it. */
 async function outcome(dir: string, id: string): Promise<RequestResult | null> {
   await until(() => ENDED.has(readRequestResult(dir, id)?.state ?? 'pending'))
   return readRequestResult(dir, id)
@@ -45,7 +45,7 @@ async function logOf(count: number): Promise<EventStore> {
   return events
 }
 
-describe('rebuild requests followed to their end', () => {
+describe('rebuild requests followed to their end', { timeout: 20_000 }, () => {
   it('a projection failing in its first build: the request ends failed with the error, not accepted forever', async () => {
     const dir = tempDir()
     const collector = await owner(

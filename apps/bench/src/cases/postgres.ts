@@ -9,7 +9,14 @@ import { assertDigest, viewDigest } from '../checksum.ts'
 import { openCollector } from '../collector-run.ts'
 import type { BenchContext } from '../context.ts'
 import { collectorRebuildSample, freshDir, rateRow } from '../measure.ts'
-import { benchPostgres } from '../pg-server.ts'
+import {
+  type EmmettPgSetting,
+  emmettPostgresRebuild,
+  emmettPostgresVersion,
+  installEmmettPostgres,
+  writeEmmettPostgresLog,
+} from '../peers/emmett-postgres.ts'
+import { type BenchPostgres, benchPostgres } from '../pg-server.ts'
 import { percentile, summarize } from '../stats.ts'
 import { recommendedView } from '../views.ts'
 import { workloadEvent } from '../workload.ts'
@@ -254,8 +261,98 @@ export async function postgresCase(ctx: BenchContext): Promise<void> {
     } finally {
       await pgLog.close()
     }
+    await emmettPeer(ctx, server)
   } finally {
     await server.close()
+  }
+}
+
+const EMMETT_VARIANT = 'Emmett (emmett-postgresql)'
+
+/**
+ * The peer on the same server: Emmett's PostgreSQL store and a raw-SQL projection (its view in
+ * PostgreSQL) rebuilding the peer slice of the workload, against eskit rebuilding the same slice
+ * from its PostgreSQL log into a projection file. Each result's digest is checked.
+ */
+async function emmettPeer(ctx: BenchContext, server: BenchPostgres): Promise<void> {
+  if (!ctx.peers) {
+    ctx.add({ case: CASE, variant: EMMETT_VARIANT, skipped: 'run with --peers to install and measure it' })
+    return
+  }
+  try {
+    installEmmettPostgres(ctx.benchRoot, ctx.log)
+  } catch (error) {
+    ctx.add({ case: CASE, variant: EMMETT_VARIANT, skipped: `not installed: ${(error as Error).message}` })
+    return
+  }
+  const version = emmettPostgresVersion(ctx.benchRoot) ?? '?'
+  const { peerEvents: events, peerStreams: streams, slowRepeats, repeats } = ctx.config
+  const expected = ctx.expected(events, streams)
+  const shape = `${events / 1000}k events / ${streams} streams`
+  ctx.log(`case ${CASE}: peer slice ${shape}, eskit (log in PostgreSQL)`)
+  const eskitLog = await openPostgresEventStore({
+    connectionString: await server.database(),
+    schema: nextSchema(),
+  })
+  let eskit: ReturnType<typeof summarize>
+  try {
+    await loadWorkload(eskitLog, events, streams)
+    const samples: number[] = []
+    for (let round = 0; round < Math.max(3, repeats); round++) {
+      samples.push(
+        await collectorRebuildSample(ctx, {
+          label: `pg-peer-eskit-${round}`,
+          logFile: '',
+          open: eskitLog,
+          head: events,
+          expected,
+          store: (dir) => sqliteStore({ dir }),
+          projections: () => [recommendedView('passes')],
+          check: [{ name: 'passes' }],
+        }),
+      )
+    }
+    eskit = summarize(samples)
+  } finally {
+    await eskitLog.close()
+  }
+  ctx.add(rateRow(CASE, `eskit, log in PostgreSQL, sqliteStore recommended, ${shape}`, eskit, events))
+  ctx.log(`case ${CASE}: the Emmett log (not timed)`)
+  const emmettUrl = await server.database()
+  try {
+    await writeEmmettPostgresLog(ctx.benchRoot, emmettUrl, events, streams)
+  } catch (error) {
+    ctx.add({
+      case: CASE,
+      variant: `Emmett ${version}`,
+      skipped: `Emmett failed writing its log: ${(error as Error).message}`,
+    })
+    return
+  }
+  const settings: Array<EmmettPgSetting & { note: string }> = [
+    { label: 'defaults', note: 'consumer defaults' },
+    { label: 'best', batchSize: 1000, pullingFrequencyInMs: 0, note: 'batches of 1000, no pull delay' },
+  ]
+  let run = 0
+  for (const setting of settings) {
+    ctx.log(`case ${CASE}: Emmett PostgreSQL ${setting.label}`)
+    const variant = `Emmett ${version} postgreSQLRawSQLProjection, ${setting.label}, ${shape}`
+    try {
+      const samples: number[] = []
+      for (let i = 0; i < slowRepeats; i++) {
+        const result = await emmettPostgresRebuild(ctx.benchRoot, emmettUrl, events, setting, run++)
+        assertDigest(`Emmett PostgreSQL ${setting.label}`, result.digest, expected)
+        samples.push(result.ms)
+      }
+      const row = rateRow(CASE, variant, summarize(samples), events, {
+        medianMs: eskit.median,
+        of: 'eskit (PostgreSQL log)',
+      })
+      row.note = `${setting.note}; view in PostgreSQL, same server`
+      ctx.add(row)
+    } catch (error) {
+      ctx.add({ case: CASE, variant, skipped: `Emmett failed: ${(error as Error).message}` })
+    }
   }
 }
 

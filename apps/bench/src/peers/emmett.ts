@@ -99,7 +99,7 @@ interface EmmettModule {
  * settings meant for pnpm, `npm_*`/`pnpm_*` script variables), which npm would read as its own
  * configuration.
  */
-function npmEnvironment(): NodeJS.ProcessEnv {
+export function npmEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(npm_|pnpm_)/i.test(key) || key === 'INIT_CWD' || key === 'NODE' || key === 'NODE_PATH') continue
