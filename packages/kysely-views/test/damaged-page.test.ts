@@ -10,6 +10,7 @@ import {
 import { sqliteStore } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
 import { damageLeafPage, recordingLogger } from '@eskit/test-kit'
+import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createReader } from '../src/index.js'
 import { statementPassView, tempDir } from './fixtures.js'
