@@ -1,13 +1,13 @@
 // Faults an operator meets, and what eskit says about them: every outcome is checked on the data
 // (files, rows, request results), not only on the error it reports.
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Collector, createCollector, isEskitError, type Projection, type RebuiltInfo } from '@eskit/core'
 import { createReader, defineView } from '@eskit/kysely-views'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { type RequestResult, readRequestResult, requestRebuild, sqliteStore } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
-import { eventually } from '@eskit/test-kit'
+import { damageLeafPage, eventually } from '@eskit/test-kit'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import { afterAll, afterEach, expect, it } from 'vitest'
@@ -126,21 +126,6 @@ const entries = defineView<LogTables, LogEvent>({
   ],
   on: { Opened: entry, Deposited: entry, Withdrawn: entry, Noted: entry },
 })
-
-/** Overwrites one leaf page in the middle of `table`'s b-tree, as a bad sector would. */
-function damageLeafPage(file: string, table: string): void {
-  const db = new BetterSqlite3(file, { readonly: true })
-  const pages = db
-    .prepare("select pageno from dbstat where name = ? and pagetype = 'leaf' order by pageno")
-    .pluck()
-    .all(table) as number[]
-  const pageSize = db.pragma('page_size', { simple: true }) as number
-  db.close()
-  const page = pages[Math.floor(pages.length / 2)] as number
-  const bytes = readFileSync(file)
-  bytes.fill(0xee, (page - 1) * pageSize, page * pageSize)
-  writeFileSync(file, bytes)
-}
 
 fault(
   'a damaged page in a projection file, started with the default integrity check',

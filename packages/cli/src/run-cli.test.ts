@@ -151,7 +151,7 @@ describe('runCli against a directory owned by a collector in this process', () =
     collector.add(failing)
     await collector.start()
     try {
-      await eventually(() => (collector.status()[0]?.state === 'failed' ? true : undefined))
+      await eventually(() => collector.status()[0]?.state === 'failed', { what: 'failed', timeoutMs: 20_000 })
       const io = recordingIo()
       const code = await runCli(
         ['rebuild', 'passes.pass_view', '--dir', dir, '--wait', '--timeout', '10', '--json'],
@@ -172,14 +172,16 @@ describe('runCli against a directory owned by a collector in this process', () =
     const running = runCli(['rebuild', 'passes.pass_view', '--dir', dir, '--wait', '--json'], io)
     // taken by the owner and under way
     const results = directoryLayout(dir).results
-    await eventually(() =>
-      fs.existsSync(results) &&
-      fs
-        .readdirSync(results)
-        .some((file) => fs.readFileSync(path.join(results, file), 'utf8').includes('"accepted"')) &&
-      collector.status()[0]?.rebuild !== undefined
-        ? true
-        : undefined,
+    await eventually(
+      () =>
+        fs.existsSync(results) &&
+        fs
+          .readdirSync(results)
+          .some((file) => fs.readFileSync(path.join(results, file), 'utf8').includes('"accepted"')) &&
+        collector.status()[0]?.rebuild !== undefined
+          ? true
+          : undefined,
+      { what: 'the accepted rebuild', timeoutMs: 20_000 },
     )
     await collector.stop()
     expect(await running).toBe(EXIT_CODES.failure)

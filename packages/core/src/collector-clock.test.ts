@@ -11,8 +11,10 @@ import { MAX_TIMER_MS, systemClock } from './clock.js'
 import { createCollector } from './collector.js'
 import type { Collector, CollectorConfig, ErrorInfo, ProgressInfo } from './collector-types.js'
 import { EskitError, isEskitError } from './eskit-error.js'
+import type { MemoryConnection } from './memory-connection.js'
 import { createMemoryEventStore, createMemoryEventStoreState } from './memory-event-store.js'
 import { createMemoryStoreState, memoryStore } from './memory-store.js'
+import type { ProjectionStore } from './projection-store.js'
 
 const running: Collector[] = []
 afterEach(async () => {
@@ -136,6 +138,31 @@ describe('collector on an injected clock', () => {
       [10, 100, 0],
       [100, 100, 0],
     ])
+  })
+
+  it('status publishes are throttled by the clock: changes within 250 ms go out once, when it has passed', async () => {
+    const clock = createManualClock()
+    const inner = memoryStore()
+    const published: Array<Array<[string, number]>> = []
+    const store: ProjectionStore<MemoryConnection> = {
+      ...inner,
+      open: (context) => inner.open(context),
+      openSlot: (projection) => inner.openSlot(projection),
+      reader: (name) => inner.reader(name),
+      close: () => inner.close(),
+      publishStatus: (status) => published.push(status.map((s) => [s.state, s.position])),
+    }
+    const { collector, events } = make(clock, { store })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    expect(published).toEqual([[['live', 0]]])
+    // three commits, no state change: each publish is throttled while the clock stands still
+    for (let i = 0; i < 3; i++) await collector.waitFor(await appendMany(events, 1))
+    expect(published).toHaveLength(1)
+    clock.advance(249)
+    expect(published).toHaveLength(1)
+    clock.advance(1)
+    expect(published).toEqual([[['live', 0]], [['live', 3]]])
   })
 
   it('a retry delay longer than a timer can hold waits the longest a timer can, not a moment less', async () => {

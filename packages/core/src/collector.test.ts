@@ -640,23 +640,9 @@ describe('failures', () => {
   it('a swap that fails is retried; the old data serves meanwhile', async () => {
     const inner = memoryStore()
     let swapFailures = 1
-    const store: ProjectionStore<MemoryConnection> = {
-      ...inner,
-      open: (context) => inner.open(context),
-      openSlot: (projection) => inner.openSlot(projection),
-      reader: (name) => inner.reader(name),
-      close: () => inner.close(),
-      async beginBuild(projection) {
-        const build = await (inner.beginBuild as NonNullable<typeof inner.beginBuild>)(projection)
-        const swap = build.swap.bind(build)
-        return Object.assign(build, {
-          swap: async () => {
-            if (swapFailures-- > 0) throw new EskitError('IO', 'swap failed')
-            return swap()
-          },
-        })
-      },
-    }
+    const store = faultyStore(inner, {
+      swap: () => (swapFailures-- > 0 ? new EskitError('IO', 'swap failed') : undefined),
+    })
     const events = createMemoryEventStore()
     const state = inner.state
     await appendMany(events, 6)
@@ -681,28 +667,14 @@ describe('failures', () => {
     // the replaced live slot then reports itself lost, as a closed sqliteStore slot does
     const inner = memoryStore({ detectsLoss: true })
     let failAfterSwap = false
-    const store: ProjectionStore<MemoryConnection> = {
-      ...inner,
-      open: (context) => inner.open(context),
-      openSlot: (projection) => inner.openSlot(projection),
-      reader: (name) => inner.reader(name),
-      close: () => inner.close(),
-      async beginBuild(projection) {
-        const build = await (inner.beginBuild as NonNullable<typeof inner.beginBuild>)(projection)
-        const swap = build.swap.bind(build)
-        return Object.assign(build, {
-          swap: async () => {
-            const live = await swap()
-            // e.g. the new file is in place but could not be reopened
-            if (failAfterSwap) {
-              failAfterSwap = false
-              throw new EskitError('IO', 'swapped in but could not reopen')
-            }
-            return live
-          },
-        })
+    // e.g. the new file is in place but could not be reopened
+    const store = faultyStore(inner, {
+      afterSwap: () => {
+        if (!failAfterSwap) return undefined
+        failAfterSwap = false
+        return new EskitError('IO', 'swapped in but could not reopen')
       },
-    }
+    })
     const { collector, events } = make({ store })
     collector.add(rowsProjection('p'))
     await appendMany(events, 6)

@@ -10,31 +10,17 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createCollector, type Projection, type StoredEvent } from '@eskit/core'
-import { defineStatements, defineView, type Params } from '@eskit/kysely-views'
 import { sharedStore } from '@eskit/shared-store'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import Database from 'better-sqlite3'
-import type { Kysely } from 'kysely'
-
-interface Tables {
-  passes: { id: string; holder: string; scans: number; last_at: number | null }
-}
-type PassEvent =
-  | { type: 'PassIssued'; data: { passId: string; holder: string } }
-  | { type: 'PassScanned'; data: { passId: string; gate: string; at: number } }
+import { DDL, type PassEvent, perEventView, recommendedView, SCAN, UPSERT } from './pass-view.ts'
 
 const EVENTS = Number(process.argv[2] ?? 200_000)
 const ROUNDS = Number(process.argv[3] ?? 3)
 const STORE = process.argv[4] === 'shared' ? 'shared' : 'sqlite'
 const STREAMS = 20_000
 const EPOCH_MS = 1_767_225_600_000
-
-const DDL =
-  'create table passes (id text primary key, holder text not null, scans integer default 0 not null, last_at integer)'
-const UPSERT =
-  'insert into passes (id, holder, scans, last_at) values (?, ?, 0, null) on conflict (id) do update set holder = excluded.holder'
-const SCAN = 'update passes set scans = scans + 1, last_at = ? where id = ?'
 
 function handWritten(): Projection<Database.Database> {
   const prepared = new WeakMap<Database.Database, { upsert: Database.Statement; scan: Database.Statement }>()
@@ -59,58 +45,8 @@ function handWritten(): Projection<Database.Database> {
   }
 }
 
-const migrations = [
-  (db: Kysely<any>) =>
-    db.schema
-      .createTable('passes')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('holder', 'text', (c) => c.notNull())
-      .addColumn('scans', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('last_at', 'integer'),
-]
-
-const statements = defineStatements((db: Kysely<Tables>) => ({
-  issue: (p: Params<{ id: string; holder: string }>) =>
-    db
-      .insertInto('passes')
-      .values({ id: p.id, holder: p.holder, scans: 0, last_at: null })
-      .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder') }))),
-  scan: (p: Params<{ id: string; at: number }>) =>
-    db
-      .updateTable('passes')
-      .set((eb) => ({ scans: eb('scans', '+', 1), last_at: p.at }))
-      .where('id', '=', p.id),
-}))
-
-const recommended = () =>
-  defineView<Tables, PassEvent>({
-    name: 'passes',
-    version: '1',
-    migrations,
-    on: {
-      PassIssued: (e) => statements.issue({ id: e.data.passId, holder: e.data.holder }),
-      PassScanned: (e) => statements.scan({ id: e.data.passId, at: e.data.at }),
-    },
-  })
-
-const perEvent = () =>
-  defineView<Tables, PassEvent>({
-    name: 'passes',
-    version: '1',
-    migrations,
-    on: {
-      PassIssued: (e, db) =>
-        db
-          .insertInto('passes')
-          .values({ id: e.data.passId, holder: e.data.holder, scans: 0, last_at: null })
-          .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder') }))),
-      PassScanned: (e, db) =>
-        db
-          .updateTable('passes')
-          .set((eb) => ({ scans: eb('scans', '+', 1), last_at: e.data.at }))
-          .where('id', '=', e.data.passId),
-    },
-  })
+const recommended = () => recommendedView('passes')
+const perEvent = () => perEventView('passes')
 
 // Raw: the log (the SQLite event store's own file) read and parsed, and the view written, by
 // hand-written better-sqlite3 code.

@@ -13,16 +13,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { StoredEvent } from '@eskit/core'
-import { defineStatements, defineView, type Params, type View } from '@eskit/kysely-views'
+import type { View } from '@eskit/kysely-views'
 import Database from 'better-sqlite3'
-import type { Kysely } from 'kysely'
-
-interface Tables {
-  passes: { id: string; holder: string; scans: number; last_at: number | null }
-}
-type PassEvent =
-  | { type: 'PassIssued'; data: { passId: string; holder: string } }
-  | { type: 'PassScanned'; data: { passId: string; gate: string; at: number } }
+import { DDL, perEventView, recommendedView, SCAN, type Tables, UPSERT } from './pass-view.ts'
 
 const EVENTS = Number(process.argv[2] ?? 200_000)
 const ROUNDS = Number(process.argv[3] ?? 5)
@@ -51,56 +44,8 @@ function makeEvents(count: number): StoredEvent[] {
   return events
 }
 
-const migrations = [
-  (db: Kysely<any>) =>
-    db.schema
-      .createTable('passes')
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('holder', 'text', (c) => c.notNull())
-      .addColumn('scans', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('last_at', 'integer'),
-]
-
-const statements = defineStatements((db: Kysely<Tables>) => ({
-  issue: (p: Params<{ id: string; holder: string }>) =>
-    db
-      .insertInto('passes')
-      .values({ id: p.id, holder: p.holder, scans: 0, last_at: null })
-      .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder') }))),
-  scan: (p: Params<{ id: string; at: number }>) =>
-    db
-      .updateTable('passes')
-      .set((eb) => ({ scans: eb('scans', '+', 1), last_at: p.at }))
-      .where('id', '=', p.id),
-}))
-
-const recommended = defineView<Tables, PassEvent>({
-  name: 'bench.recommended',
-  version: '1',
-  migrations,
-  on: {
-    PassIssued: (e) => statements.issue({ id: e.data.passId, holder: e.data.holder }),
-    PassScanned: (e) => statements.scan({ id: e.data.passId, at: e.data.at }),
-  },
-})
-
-const perEvent = defineView<Tables, PassEvent>({
-  name: 'bench.per_event',
-  version: '1',
-  migrations,
-  on: {
-    PassIssued: (e, db) =>
-      db
-        .insertInto('passes')
-        .values({ id: e.data.passId, holder: e.data.holder, scans: 0, last_at: null })
-        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder') }))),
-    PassScanned: (e, db) =>
-      db
-        .updateTable('passes')
-        .set((eb) => ({ scans: eb('scans', '+', 1), last_at: e.data.at }))
-        .where('id', '=', e.data.passId),
-  },
-})
+const recommended = recommendedView('bench.recommended')
+const perEvent = perEventView('bench.per_event')
 
 function open(dir: string, label: string): Database.Database {
   const db = new Database(path.join(dir, `${label}.db`))
@@ -119,13 +64,9 @@ function digest(db: Database.Database): string {
 }
 
 function runRaw(db: Database.Database, events: readonly StoredEvent[]): void {
-  db.exec(
-    'create table passes (id text primary key, holder text not null, scans integer not null default 0, last_at integer)',
-  )
-  const upsert = db.prepare(
-    'insert into passes (id, holder, scans, last_at) values (?, ?, 0, null) on conflict (id) do update set holder = excluded.holder',
-  )
-  const scan = db.prepare('update passes set scans = scans + 1, last_at = ? where id = ?')
+  db.exec(DDL)
+  const upsert = db.prepare(UPSERT)
+  const scan = db.prepare(SCAN)
   const batch = db.transaction((slice: readonly StoredEvent[]) => {
     for (const event of slice) {
       if (event.type === 'PassIssued') {

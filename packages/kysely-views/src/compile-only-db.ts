@@ -1,14 +1,6 @@
 import { EskitError } from '@eskit/core'
-import {
-  type CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  type QueryResult,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-} from 'kysely'
+import { type CompiledQuery, type DatabaseConnection, type Driver, Kysely, type QueryResult } from 'kysely'
+import { sqliteDialect } from './sqlite-dialect.js'
 
 const notExecutable = (): EskitError =>
   new EskitError(
@@ -51,12 +43,7 @@ let shared: Kysely<any> | undefined
  */
 export function compileOnlyDb<Tables>(): Kysely<Tables> {
   shared ??= new Kysely<any>({
-    dialect: {
-      createAdapter: () => new SqliteAdapter(),
-      createDriver: () => new BuildOnlyDriver(),
-      createIntrospector: (db) => new SqliteIntrospector(db),
-      createQueryCompiler: () => new SqliteQueryCompiler(),
-    },
+    dialect: sqliteDialect(() => new BuildOnlyDriver()),
   })
   return shared as Kysely<Tables>
 }

@@ -1,20 +1,11 @@
 import { EskitError } from '@eskit/core'
 import { toEskitError } from '@eskit/core/sqlite'
-import {
-  type CompiledQuery,
-  type DatabaseConnection,
-  type Dialect,
-  type Driver,
-  Kysely,
-  type QueryResult,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-} from 'kysely'
+import { type CompiledQuery, type DatabaseConnection, type Driver, Kysely, type QueryResult } from 'kysely'
 import { connectionState, statementFor } from './connection-state.js'
 import type { View } from './define-view.js'
 import { QueryFailure } from './query-failure.js'
 import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
+import { sqliteDialect } from './sqlite-dialect.js'
 
 /**
  * Where a reader gets its connection: a `Collector` (or a `ProjectionStore`), asked per query so
@@ -141,11 +132,6 @@ export function createReader<Tables>(collector: ReaderSource, view: View<Tables>
   const name = view?.name
   if (typeof name !== 'string')
     throw new EskitError('INVALID_ARGUMENT', 'createReader needs a view from defineView')
-  const dialect: Dialect = {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new ReaderDriver(collector, name),
-    createIntrospector: (db) => new SqliteIntrospector(db),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-  }
+  const dialect = sqliteDialect(() => new ReaderDriver(collector, name))
   return new Kysely<Tables>({ dialect })
 }

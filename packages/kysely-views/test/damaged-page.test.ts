@@ -4,12 +4,12 @@ import {
   type Collector,
   createCollector,
   createMemoryEventStore,
-  type LogFields,
   type Logger,
   type RebuiltInfo,
 } from '@eskit/core'
 import { sqliteStore } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
+import { damageLeafPage, recordingLogger } from '@eskit/test-kit'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createReader } from '../src/index.js'
@@ -22,30 +22,6 @@ afterEach(async () => {
   for (const collector of running.splice(0)) await collector.stop()
   cleanup()
 })
-
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: LogFields }[] } {
-  const lines: { level: string; message: string; fields?: LogFields }[] = []
-  const at = (level: string) => (message: string, fields?: LogFields) => {
-    lines.push(fields === undefined ? { level, message } : { level, message, fields })
-  }
-  return { lines, debug: () => {}, info: at('info'), warn: at('warn'), error: at('error') }
-}
-
-/** Overwrites one leaf page of `table` in the middle of the table's b-tree, as a bad sector would. */
-function damageLeafPage(file: string, table: string): number {
-  const db = new Database(file, { readonly: true })
-  const pages = db
-    .prepare("select pageno from dbstat where name = ? and pagetype = 'leaf' order by pageno")
-    .pluck()
-    .all(table) as number[]
-  const pageSize = db.pragma('page_size', { simple: true }) as number
-  db.close()
-  const page = pages[Math.floor(pages.length / 2)] as number
-  const handle = fs.openSync(file, 'r+')
-  fs.writeSync(handle, Buffer.alloc(pageSize, 0xee), 0, pageSize, (page - 1) * pageSize)
-  fs.closeSync(handle)
-  return page
-}
 
 describe('a damaged page in a projection file (sqliteStore, default integrity check)', {
   timeout: 20_000,

@@ -7,9 +7,9 @@ import {
   acquireOwnership,
   directoryLayout,
   type OwnershipLock,
-  PARKED_TABLE,
   projectionFilePath,
   readProjectionMetadata,
+  writeParkedEvents,
   writeProjectionMetadata,
 } from '@eskit/sqlite-store/files'
 import Database from 'better-sqlite3'
@@ -485,12 +485,7 @@ function copyParked(source: Database.Database, db: Database.Database, name: stri
        FROM _eskit_parked WHERE projection = ? ORDER BY position`,
     )
     .all(name) as ParkedRow[]
-  const insert = db.prepare(
-    `INSERT INTO ${PARKED_TABLE} (position, stream_id, type, error, attempts, parked_at, event) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  )
-  for (const row of rows) {
-    insert.run(row.position, row.streamId, row.type, row.error, row.attempts, row.parkedAt, row.event)
-  }
+  writeParkedEvents(db, rows)
 }
 
 function fsyncFile(file: string): void {

@@ -14,6 +14,7 @@ import type Database from 'better-sqlite3'
 import { type ConnectionMode, openWriter, settleForRest } from './connection.js'
 import { ESKIT_SCHEMA_SQL, FORMAT_VERSION, METADATA_TABLE, PARKED_TABLE } from './metadata.js'
 import { selectParkedEvents } from './parked-events.js'
+import { PARKED_INSERT_SQL } from './write-parked-events.js'
 
 /** The identity of a file on disk: a deleted-and-recreated or replaced file has another one. */
 interface FileIdentity {
@@ -385,11 +386,7 @@ export function createFileSlot(options: FileSlotOptions): FileSlot {
           state: conn.prepare(
             `select version, log_id, position, built_at from ${METADATA_TABLE} where id = 1`,
           ),
-          park: conn.prepare(
-            `insert or replace into ${PARKED_TABLE}
-             (position, stream_id, type, error, attempts, parked_at, event)
-             values (@position, @streamId, @type, @error, @attempts, @parkedAt, @event)`,
-          ),
+          park: conn.prepare(PARKED_INSERT_SQL),
         }
         identity = { dev: stat.dev, ino: stat.ino }
         db = conn

@@ -280,9 +280,12 @@ describe('sqliteStore: batches', () => {
     const dir = tempDir()
     const { store } = await openStore(dir)
     const big = 'x'.repeat(64 * 1024)
+    // the writer connection, as apply receives it (the collector's slot does not expose it)
+    let writer: Database.Database | undefined
     const slot = await store.openSlot(
       rowsProjection('passes', '1', {
         apply: (events, db) => {
+          writer = db
           const insert = db.prepare(`insert into rows values (?, 'Big', ?)`)
           for (const event of events) if (event.position > 3) insert.run(event.position + 1000, big)
         },
@@ -292,7 +295,7 @@ describe('sqliteStore: batches', () => {
     await initialized(slot, 3)
     await initialized(other, 3)
     // simulate a full disk: the writer may not grow the file past its current size
-    const writer = (slot as unknown as { connection(): Database.Database }).connection()
+    if (!writer) throw new Error('apply did not run')
     const pages = writer.pragma('page_count', { simple: true }) as number
     writer.pragma(`max_page_count = ${pages + 2}`)
     const error = await caught(slot.commit({ from: 3, to: 10, events: storedEvents(7, 3) }))

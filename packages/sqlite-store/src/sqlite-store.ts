@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type {
   Logger,
   Projection,
-  ProjectionBuild,
-  ProjectionSlot,
   ProjectionStatus,
   ProjectionStore,
   StoreCapabilities,
@@ -15,11 +12,13 @@ import type {
 import { assertProjectionName, EskitError, isEskitError, silentLogger } from '@eskit/core'
 import { assertProjectionShape, createLifecycle } from '@eskit/core/adapter'
 import { sqliteErrorCode, toEskitError } from '@eskit/core/sqlite'
-import Database from 'better-sqlite3'
-import { openReader, tuneWriter } from './connection.js'
-import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
+import type Database from 'better-sqlite3'
+import { type Build, type BuildHost, createBuild, type Live } from './build-swap.js'
+import { cleanDirectory } from './clean-directory.js'
+import { collectorSlot } from './collector-slot.js'
+import { openReader } from './connection.js'
+import { fsyncDirectory, removeIfExists } from './durability.js'
 import { ensureDirectory } from './ensure-directory.js'
-import { readFileHeader } from './file-header.js'
 import { createFileSlot, type FileSlot } from './file-slot.js'
 import {
   type DirectoryLayout,
@@ -27,12 +26,12 @@ import {
   projectionFilePath,
   SQLITE_COMPANION_SUFFIXES,
 } from './layout.js'
-import { METADATA_TABLE, readProjectionMetadata } from './metadata.js'
 import { acquireOwnership, type OwnershipLock } from './ownership.js'
-import { quarantineFile } from './quarantine.js'
 import { createRequestTracker, type RequestTracker } from './request-tracker.js'
 import { takeRequestFiles } from './requests.js'
 import { writeStatusFile } from './status-file.js'
+import { decideLiveFile } from './trust-live-file.js'
+import { verifyProjectionFile } from './verify-file.js'
 
 /**
  * Options of {@link sqliteStore}.
@@ -72,20 +71,6 @@ export interface SqliteStore extends ProjectionStore<Database.Database> {
   /** The projection directory. */
   readonly dir: string
 }
-
-interface Live {
-  /** The live slot handed to the collector, or null before `openSlot`. */
-  slot: FileSlot | null
-  /** The cached read-only connection to the live file. */
-  reader: Database.Database | null
-}
-
-interface Build {
-  readonly slot: FileSlot
-  finished: boolean
-}
-
-const MAX_RESULT_AGE_MS = 7 * 24 * 60 * 60 * 1000
 
 /**
  * The projection store with **one SQLite file per projection**: `{dir}/{name}.db` holds the
@@ -167,66 +152,6 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     for (const suffix of SQLITE_COMPANION_SUFFIXES) removeIfExists(`${file}${suffix}`)
   }
 
-  /**
-   * Opens an existing projection file and decides whether it can be trusted. Returns the open
-   * writer connection and whether it still lacks eskit's tables, or a problem that makes it
-   * untrusted. Environment failures (permissions, I/O) are thrown, never treated as corruption.
-   */
-  const verify = (
-    name: string,
-    file: string,
-  ): { connection: Database.Database; empty: boolean } | { problem: string } => {
-    let db: Database.Database
-    try {
-      // plain open first: nothing is written to a file before it is known to be ours
-      db = new Database(file, { timeout: busyTimeoutMs, fileMustExist: true })
-    } catch (error) {
-      if (sqliteErrorCode(error) === 'CORRUPT') return { problem: (error as Error).message }
-      throw toEskitError(error, `could not open projection file ${file}`, { name, file })
-    }
-    try {
-      const objects = db.prepare('select count(*) as n from sqlite_master').get() as { n: number }
-      if (objects.n === 0) {
-        tuneWriter(db, file, 'live')
-        return { connection: db, empty: true }
-      }
-      const hasMetadata = db
-        .prepare(`select 1 from sqlite_master where type = 'table' and name = ?`)
-        .get(METADATA_TABLE)
-      if (hasMetadata !== undefined && db.prepare(`select 1 from ${METADATA_TABLE}`).get() === undefined) {
-        // created by this store and never initialised (initialize writes the row atomically)
-        tuneWriter(db, file, 'live')
-        return { connection: db, empty: true }
-      }
-      const metadata = readProjectionMetadata(db)
-      if (metadata.name !== name) {
-        db.close()
-        return { problem: `foreign file: it holds projection ${JSON.stringify(metadata.name)}` }
-      }
-      if (logId !== undefined && metadata.logId !== logId) {
-        // Rebuilt from this log it would lose data the operator may still want (the app pointed
-        // at the wrong log): kept in quarantine, recoverable, rather than emptied in place.
-        db.close()
-        return { problem: `built from another event log (id ${metadata.logId}, this log is ${logId})` }
-      }
-      if (integrityCheck === 'quick' || suspects.has(name)) {
-        const result = db.pragma('quick_check', { simple: true })
-        if (result !== 'ok') {
-          db.close()
-          return { problem: `integrity check failed: ${String(result)}` }
-        }
-      }
-      tuneWriter(db, file, 'live')
-      return { connection: db, empty: false }
-    } catch (error) {
-      db.close()
-      if (isEskitError(error, 'CORRUPT') || sqliteErrorCode(error) === 'CORRUPT') {
-        return { problem: (error as Error).message }
-      }
-      throw toEskitError(error, `could not read projection file ${file}`, { name, file })
-    }
-  }
-
   /** Opens the live file of a projection: creates, verifies or moves aside, then attaches a slot. */
   const openLiveSlot = (projection: Projection<Database.Database>, file: string): FileSlot => {
     const name = projection.name
@@ -247,38 +172,28 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
           closeReader(live)
         },
       })
-    const fresh = (): FileSlot => {
-      // -wal/-shm/-journal without their main file belong to a file that is gone: never pair them
-      removeCompanions(file)
-      const slot = slotFor(undefined, true)
-      fsyncDirectory(dir)
-      return slot
-    }
-    const header = readFileHeader(file)
-    if (header.kind === 'missing') return fresh()
-    if (header.kind === 'not-sqlite') {
-      if (fs.statSync(file).size === 0) {
-        // a file created by a crash before its first page was written holds nothing
-        removeIfExists(file)
-        return fresh()
-      }
-      quarantineFile(layout, name, file, header.reason, logger)
-      return fresh()
-    }
-    if (!header.wal) {
-      // A file in rollback-journal mode has no WAL of its own: a -wal/-shm beside it was left by
-      // the file this one replaced (a crash right after a swap) and must not be replayed into it.
-      removeIfExists(`${file}-wal`)
-      removeIfExists(`${file}-shm`)
-    }
-    const verdict = verify(name, file)
-    if ('problem' in verdict) {
-      quarantineFile(layout, name, file, verdict.problem, logger)
+    const decision = decideLiveFile({
+      layout,
+      name,
+      file,
+      logger,
+      verify: () =>
+        verifyProjectionFile(name, file, {
+          busyTimeoutMs,
+          logId,
+          quickCheck: integrityCheck === 'quick' || suspects.has(name),
+        }),
+    })
+    if (decision.kind === 'trusted') {
       suspects.delete(name)
-      return fresh()
+      return slotFor(decision.connection, decision.empty)
     }
-    suspects.delete(name)
-    return slotFor(verdict.connection, verdict.empty)
+    if (decision.verified) suspects.delete(name)
+    // -wal/-shm/-journal without their main file belong to a file that is gone: never pair them
+    removeCompanions(file)
+    const slot = slotFor(undefined, true)
+    fsyncDirectory(dir)
+    return slot
   }
 
   const discardBuild = (build: Build): void => {
@@ -289,142 +204,20 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     removeCompanions(build.slot.file)
   }
 
-  const makeBuild = (projection: Projection<Database.Database>): ProjectionBuild => {
-    const name = projection.name
-    ensureDirectory(layout.builds)
-    const file = path.join(layout.builds, `${name}.${randomBytes(6).toString('hex')}.db`)
-    const slot = createFileSlot({ projection, file, mode: 'build', busyTimeoutMs, ensureSchema: true })
-    const build: Build = { slot, finished: false }
-    builds.add(build)
-    const assertPending = (): void => {
-      if (build.finished) {
-        throw new EskitError('INVALID_STATE', `the build of ${name} is already finished`, {
-          details: { name },
-        })
-      }
-    }
-    const liveFile = projectionFilePath(dir, name)
-
-    const swap = async (): Promise<ProjectionSlot> => {
-      assertOpen()
-      assertPending()
-      const built = await slot.state()
-      if (built === null) {
-        throw new EskitError('INVALID_STATE', `the build of ${name} is not initialised`, {
-          details: { name },
-        })
-      }
-      if (slot.connection().inTransaction) {
-        throw new EskitError('INVALID_STATE', `the build of ${name} has a batch in flight`, {
-          details: { name },
-        })
-      }
-      // 1. Make the build durable and self-contained: rollback-journal mode (no WAL to lose), every
-      //    page on disk. Its connection closes first: fsync through another descriptor would drop
-      //    SQLite's locks on the file.
-      try {
-        slot.connection().pragma('journal_mode = DELETE')
-        slot.detach(false)
-        fsyncFile(file)
-      } catch (error) {
-        reattachBuild()
-        throw toEskitError(error, `could not make the build of ${name} durable`, { name })
-      }
-      // From here to the rename nothing awaits: no reader call can run in between.
-      const live = liveOf(name)
-      const old = live.slot
-      // 2. Close this process's connections to the old file. No checkpoint is forced: the old
-      //    file is about to be replaced, and a reader in another process must not stall the swap.
-      closeReader(live)
-      old?.detach(false)
-      // 3. The atomic step: the name now points to the new file, complete and durable.
-      try {
-        fs.renameSync(file, liveFile)
-      } catch (error) {
-        restoreOld(old)
-        reattachBuild()
-        throw toEskitError(error, `could not swap the build of ${name} in`, { name, file: liveFile })
-      }
-      build.finished = true
-      builds.delete(build)
-      slot.retire()
-      old?.retire()
-      if (live.slot === old) live.slot = null
-      try {
-        fsyncDirectory(dir)
-        // 4. A -wal/-shm still beside the name belongs to the old inode: never pair it with the new file.
-        removeIfExists(`${liveFile}-wal`)
-        removeIfExists(`${liveFile}-shm`)
-        // 5. Reopen the writer on the new file; readers reopen lazily on their next query.
-        const fresh = openLiveSlot(projection, liveFile)
-        live.slot = fresh
-        tracker?.swapped(name, built.position)
-        logger.debug('projection build swapped in', {
-          name,
-          version: built.version,
-          position: built.position,
-        })
-        return fresh
-      } catch (error) {
-        // The new file is in place; the collector notices the closed slot and reopens it.
-        throw toEskitError(error, `swapped ${name} in but could not reopen it`, { name, file: liveFile })
-      }
-    }
-
-    const reattachBuild = (): void => {
-      try {
-        slot.attach()
-      } catch (error) {
-        logger.warn('could not reopen a build after a failed swap', { name, error: (error as Error).message })
-      }
-    }
-    const restoreOld = (old: FileSlot | null): void => {
-      if (!old) return
-      try {
-        old.attach()
-      } catch (error) {
-        logger.warn('could not reopen the live file after a failed swap', {
-          name,
-          error: (error as Error).message,
-        })
-      }
-    }
-
-    return {
-      name,
-      state: () => slot.state(),
-      initialize: (init) => slot.initialize(init),
-      commit: (batch) => slot.commit(batch),
-      parked: () => slot.parked(),
-      check: () => slot.check(),
-      swap,
-      async discard() {
-        if (build.finished) return
-        discardBuild(build)
-      },
-      async close() {
-        // a build that is closed without being swapped in has no further use
-        if (build.finished) return
-        discardBuild(build)
-      },
-    }
-  }
-
-  const cleanDirectory = (): void => {
-    // leftover builds of a crashed process: never half-served, simply discarded
-    for (const entry of safeList(layout.builds)) removeIfExists(path.join(layout.builds, entry))
-    for (const entry of safeList(layout.requests)) {
-      if (entry.startsWith('.') && entry.endsWith('.tmp')) removeIfExists(path.join(layout.requests, entry))
-    }
-    const now = Date.now()
-    for (const entry of safeList(layout.results)) {
-      const file = path.join(layout.results, entry)
-      try {
-        if (now - fs.statSync(file).mtimeMs > MAX_RESULT_AGE_MS) removeIfExists(file)
-      } catch {
-        // removed meanwhile
-      }
-    }
+  const buildHost: BuildHost = {
+    dir,
+    layout,
+    busyTimeoutMs,
+    builds,
+    get logger() {
+      return logger
+    },
+    assertOpen,
+    liveOf,
+    closeReader,
+    openLiveSlot,
+    swapped: (name, position) => tracker?.swapped(name, position),
+    discardBuild,
   }
 
   const store: SqliteStore = {
@@ -443,7 +236,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       }
       lock = acquireOwnership(dir)
       try {
-        cleanDirectory()
+        cleanDirectory(layout)
       } catch (error) {
         lock.release()
         lock = null
@@ -472,14 +265,14 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       } catch (error) {
         throw toEskitError(error, `could not open projection ${projection.name}`, { name: projection.name })
       }
-      return live.slot
+      return collectorSlot(live.slot)
     },
 
     async beginBuild(projection) {
       assertOpen()
       assertProjection(projection)
       try {
-        return makeBuild(projection)
+        return createBuild(buildHost, projection)
       } catch (error) {
         throw toEskitError(error, `could not start a build of ${projection.name}`, { name: projection.name })
       }
@@ -558,12 +351,4 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       }),
   }
   return store
-}
-
-function safeList(folder: string): string[] {
-  try {
-    return fs.readdirSync(folder)
-  } catch {
-    return []
-  }
 }
