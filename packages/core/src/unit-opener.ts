@@ -4,6 +4,7 @@ import type { FailurePolicy } from './failure-policy.js'
 import {
   buildOf,
   isHeld,
+  isLent,
   isOpened,
   loseData,
   openedNeedingRebuild,
@@ -96,7 +97,8 @@ export function createUnitOpener(
   const checkLost = (unit: ProjectionUnit): 'live' | 'build' | null => {
     try {
       if (unit.slot?.check?.() === 'lost') return 'live'
-      if (buildOf(unit)?.check?.() === 'lost') return 'build'
+      // a build lent to a worker is not this thread's to check until it comes back
+      if (!isLent(unit) && buildOf(unit)?.check?.() === 'lost') return 'build'
     } catch (error) {
       logger.warn('projection slot check failed', { name: unit.name, error: messageOf(error) })
     }
