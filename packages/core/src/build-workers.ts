@@ -28,6 +28,8 @@ export interface BuildWorkers {
   recall(build: ProjectionBuild): Promise<void>
   /** Ends every worker (the collector stops); their builds stay lent, to be discarded. */
   stopAll(): Promise<void>
+  /** Whether a build of this projection could go to a worker (so a first build is made beside). */
+  canLend(unit: ProjectionUnit): boolean
 }
 
 interface Lease {
@@ -221,6 +223,15 @@ export function createBuildWorkers(
         if (await lend(unit, run, build)) lent = true
       }
       return lent
+    },
+    canLend(unit) {
+      return (
+        buildWorkers > 0 &&
+        unit.projection.source !== undefined &&
+        context.settings.store.capabilities.buildBeside &&
+        typeof context.settings.store.beginBuild === 'function' &&
+        (events.workerSource?.() ?? null) !== null
+      )
     },
     async recall(build) {
       const lease = leases.get(build)

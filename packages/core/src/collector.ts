@@ -62,7 +62,7 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
   const failures = createFailurePolicy(context, { listeners, reporter, waits, wake: scheduler.wake })
   const workers = createBuildWorkers(context, { reporter, wake: scheduler.wake })
   const rebuilder = createRebuilder(context, { listeners, reporter, failures, waits, workers })
-  const opener = createUnitOpener(context, { reporter, failures, rebuilder })
+  const opener = createUnitOpener(context, { reporter, failures, rebuilder, workers })
   const batches = createBatchRunner(context, { reporter, failures, rebuilder, waits })
   const requests = createRequestPoller(context, (name) => collector.rebuild(name))
 

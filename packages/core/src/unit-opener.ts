@@ -1,3 +1,4 @@
+import type { BuildWorkers } from './build-workers.js'
 import { type CollectorContext, observeHead } from './collector-context.js'
 import { messageOf } from './error-text.js'
 import type { FailurePolicy } from './failure-policy.js'
@@ -28,10 +29,10 @@ export interface UnitOpener {
 
 export function createUnitOpener(
   context: CollectorContext,
-  parts: { reporter: StatusReporter; failures: FailurePolicy; rebuilder: Rebuilder },
+  parts: { reporter: StatusReporter; failures: FailurePolicy; rebuilder: Rebuilder; workers: BuildWorkers },
 ): UnitOpener {
   const { events, store, logger, clock } = context.settings
-  const { reporter, failures, rebuilder } = parts
+  const { reporter, failures, rebuilder, workers } = parts
 
   /** `emptyReason`: why a rebuild from an empty slot runs (a new projection, or lost data). */
   const open = async (
@@ -47,8 +48,10 @@ export function createUnitOpener(
       const version = unit.projection.version
       if (stored === null) {
         await unit.slot.initialize({ version, logId: events.id })
-        // a fresh build from 0 also answers a rebuild that was asked for
-        if (head > 0) startRun(unit, null, emptyReason, clock.now())
+        // a fresh build from 0 also answers a rebuild that was asked for; one a worker can take is
+        // built beside (the empty live data serves meanwhile), the others in place
+        if (head > 0 && workers.canLend(unit)) openedNeedingRebuild(unit, 0, emptyReason, false)
+        else if (head > 0) startRun(unit, null, emptyReason, clock.now())
         else {
           openedServing(unit, 0, true)
           // an empty log leaves nothing to replay: a rebuild that was asked for is complete

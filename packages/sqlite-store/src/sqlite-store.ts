@@ -33,6 +33,7 @@ import { quarantineFile } from './quarantine.js'
 import { createRequestTracker, type RequestTracker } from './request-tracker.js'
 import { takeRequestFiles } from './requests.js'
 import { writeStatusFile } from './status-file.js'
+import { workerBuildSource } from './worker-build.js'
 
 /**
  * Options of {@link sqliteStore}.
@@ -83,6 +84,8 @@ interface Live {
 interface Build {
   readonly slot: FileSlot
   finished: boolean
+  /** Lent to a worker thread: its connection is closed here until `reclaim()`. */
+  lent: boolean
 }
 
 const MAX_RESULT_AGE_MS = 7 * 24 * 60 * 60 * 1000
@@ -294,7 +297,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     ensureDirectory(layout.builds)
     const file = path.join(layout.builds, `${name}.${randomBytes(6).toString('hex')}.db`)
     const slot = createFileSlot({ projection, file, mode: 'build', busyTimeoutMs, ensureSchema: true })
-    const build: Build = { slot, finished: false }
+    const build: Build = { slot, finished: false, lent: false }
     builds.add(build)
     const assertPending = (): void => {
       if (build.finished) {
@@ -304,10 +307,18 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       }
     }
     const liveFile = projectionFilePath(dir, name)
+    const assertHeld = (): void => {
+      if (build.lent) {
+        throw new EskitError('INVALID_STATE', `the build of ${name} is lent to a worker`, {
+          details: { name },
+        })
+      }
+    }
 
     const swap = async (): Promise<ProjectionSlot> => {
       assertOpen()
       assertPending()
+      assertHeld()
       const built = await slot.state()
       if (built === null) {
         throw new EskitError('INVALID_STATE', `the build of ${name} is not initialised`, {
@@ -398,6 +409,28 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       parked: () => slot.parked(),
       check: () => slot.check(),
       swap,
+      lend() {
+        assertOpen()
+        assertPending()
+        assertHeld()
+        if (slot.connection().inTransaction) return null
+        const source = workerBuildSource(file, busyTimeoutMs)
+        if (source === null) return null
+        // the exclusive lock of a build connection goes with it: the worker opens its own
+        slot.detach(false)
+        build.lent = true
+        return source
+      },
+      reclaim() {
+        assertPending()
+        if (!build.lent) return
+        build.lent = false
+        try {
+          slot.attach()
+        } catch (error) {
+          throw toEskitError(error, `could not take the build of ${name} back`, { name, file })
+        }
+      },
       async discard() {
         if (build.finished) return
         discardBuild(build)
