@@ -13,7 +13,6 @@ import {
   runOf,
 } from './projection-unit.js'
 import type { StatusReporter } from './status-reporter.js'
-import type { WorkerSource } from './worker-source.js'
 
 /**
  * Runs rebuilds in worker threads, up to `buildWorkers` at a time. A rebuild beside the live data
@@ -28,7 +27,10 @@ export interface BuildWorkers {
   recall(build: ProjectionBuild): Promise<void>
   /** Ends every worker (the collector stops); their builds stay lent, to be discarded. */
   stopAll(): Promise<void>
-  /** Whether a build of this projection could go to a worker (so a first build is made beside). */
+  /**
+   * Whether builds of this projection can go to a worker (a first build is then made beside);
+   * when not, says why in the log, once per projection.
+   */
   canLend(unit: ProjectionUnit): boolean
 }
 
@@ -62,16 +64,17 @@ export function createBuildWorkers(
     return workerClass
   }
 
-  /** Why this run cannot go to a worker, or null when it can. */
-  const obstacle = (
-    unit: ProjectionUnit,
-    build: ProjectionBuild,
-    log: WorkerSource | null,
-  ): string | null => {
+  /** Why builds of this projection cannot go to a worker, or null when they can. */
+  const obstacle = (unit: ProjectionUnit): string | null => {
+    const { store } = context.settings
     if (!unit.projection.source) return 'the projection has no source (module and export) to load in a worker'
-    if (log === null) return 'the event log cannot be opened in a worker'
-    if (typeof build.lend !== 'function' || typeof build.reclaim !== 'function')
-      return 'the projection store cannot build in a worker'
+    if (
+      !store.capabilities.buildBeside ||
+      typeof store.beginBuild !== 'function' ||
+      !store.capabilities.workerBuilds
+    )
+      return `the projection store (${store.kind}) cannot build in a worker`
+    if ((events.workerSource?.() ?? null) === null) return 'the event log cannot be opened in a worker'
     return null
   }
 
@@ -137,9 +140,9 @@ export function createBuildWorkers(
 
   const lend = async (unit: ProjectionUnit, run: RebuildRun, build: ProjectionBuild): Promise<boolean> => {
     const log = events.workerSource?.() ?? null
-    const reason = obstacle(unit, build, log)
-    if (reason !== null || log === null || !unit.projection.source) {
-      keep(unit, reason ?? 'cannot be built in a worker')
+    const reason = obstacle(unit)
+    if (reason !== null || log === null || !unit.projection.source || typeof build.lend !== 'function') {
+      keep(unit, reason ?? 'the projection store cannot build in a worker')
       return false
     }
     const WorkerThread = await loadWorkerClass()
@@ -225,13 +228,11 @@ export function createBuildWorkers(
       return lent
     },
     canLend(unit) {
-      return (
-        buildWorkers > 0 &&
-        unit.projection.source !== undefined &&
-        context.settings.store.capabilities.buildBeside &&
-        typeof context.settings.store.beginBuild === 'function' &&
-        (events.workerSource?.() ?? null) !== null
-      )
+      if (buildWorkers === 0) return false
+      const reason = obstacle(unit)
+      if (reason === null) return true
+      keep(unit, reason)
+      return false
     },
     async recall(build) {
       const lease = leases.get(build)

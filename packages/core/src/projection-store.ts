@@ -20,6 +20,11 @@ export interface StoreCapabilities {
   readonly detectsLoss: boolean
   /** Takes rebuild requests from outside the process (the `eskit` CLI) via `takeRequests()`. */
   readonly externalRequests: boolean
+  /**
+   * Its builds beside can be lent to a worker thread (`ProjectionBuild.lend`/`reclaim`), so the
+   * collector's build workers can run them. Optional: absent means no.
+   */
+  readonly workerBuilds?: boolean
 }
 
 /**
