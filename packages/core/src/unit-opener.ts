@@ -78,6 +78,10 @@ export function createUnitOpener(
           })
           const untrusted = stored.logId !== events.id || stored.position > head
           openedNeedingRebuild(unit, stored.position, reason, untrusted)
+        } else if (requested === null && stored.position === 0 && head > 0 && workers.canLend(unit)) {
+          // nothing of the log applied yet (e.g. a first build stopped before its swap): built
+          // beside by a worker rather than caught up on the main thread
+          openedNeedingRebuild(unit, 0, emptyReason, false)
         } else if (requested !== null) {
           openedNeedingRebuild(unit, stored.position, requested, false)
         } else if (unit.rebuildDeferred) {
