@@ -19,7 +19,8 @@ afterEach(async () => {
 /** A log file of `passes` passes, each issued, scanned twice, every fifth revoked, one poison revoke. */
 async function seedLog(dir: string, passes: number): Promise<{ file: string; head: number }> {
   const file = path.join(dir, 'events.db')
-  const events = openSqliteEventStore({ path: file })
+  // no fsync per append: the seed only has to be readable
+  const events = openSqliteEventStore({ path: file, synchronous: 'NORMAL' })
   let head = 0
   for (let i = 0; i < passes; i++) {
     const id = `pass-${i}`
@@ -71,7 +72,7 @@ function run(logFile: string, dir: string, buildWorkers: number, projections = v
     events,
     store: sqliteStore({ dir }),
     logger,
-    batchSize: 100,
+    batchSize: 50,
     onError: 'skip',
     buildWorkers,
   })
@@ -104,11 +105,12 @@ const lent = (logger: Run['logger'], name: string): number =>
 
 const names = views.map((view) => view.name)
 
-describe('parallel builds in worker threads', () => {
+// worker threads start in tens of milliseconds, more on a machine loaded by other test files
+describe('parallel builds in worker threads', { timeout: 30_000 }, () => {
   it('builds several views in workers with the same dumps as the main thread, also on rebuild()', async () => {
     const { dir: root, cleanup } = tempDir('eskit-parallel-')
     cleanups.push(cleanup)
-    const { file, head } = await seedLog(root, 700)
+    const { file, head } = await seedLog(root, 500)
 
     const serial = run(file, path.join(root, 'serial'), 0)
     const serialDone = rebuilt(serial.collector, names)
@@ -161,7 +163,7 @@ describe('parallel builds in worker threads', () => {
   it('stop() during worker builds discards them; the next start builds them again', async () => {
     const { dir: root, cleanup } = tempDir('eskit-parallel-')
     cleanups.push(cleanup)
-    const { file, head } = await seedLog(root, 700)
+    const { file, head } = await seedLog(root, 500)
     const dir = path.join(root, 'projections')
 
     const first = run(file, dir, 3)
