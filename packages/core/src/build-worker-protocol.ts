@@ -1,27 +1,43 @@
 import type { ProjectionSource, WorkerSource } from './worker-source.js'
 
-/** What a build worker is started with (its `workerData`). */
-export interface BuildAssignment {
+/** One projection a build worker builds. */
+export interface BuildMember {
   readonly name: string
   readonly version: string
   readonly projection: ProjectionSource
-  readonly log: WorkerSource
   readonly build: WorkerSource
-  /** The build's checkpoint when it was lent. */
-  readonly from: number
-  /** Build up to this position (the head when it was lent); the main thread does the rest. */
-  readonly target: number
-  readonly batchSize: number
-  /** The event types the projection reads; null = all. */
+  /** The event types it reads; null = all. */
   readonly types: readonly string[] | null
 }
 
-/** What a build worker posts back: a committed checkpoint, the end, or the failure that ended it. */
+/**
+ * What a build worker is started with (its `workerData`): projections at the same checkpoint,
+ * built together so they share each read of the log (behaviour 12 inside the worker).
+ */
+export interface BuildAssignment {
+  readonly log: WorkerSource
+  readonly members: readonly BuildMember[]
+  /** The builds' checkpoint when they were lent. */
+  readonly from: number
+  /** Build up to this position (the head when they were lent); the main thread does the rest. */
+  readonly target: number
+  readonly batchSize: number
+}
+
+/** What the main thread asks of a running worker: hand one build back now (it is thrown away). */
+export interface BuildDrop {
+  readonly kind: 'drop'
+  readonly name: string
+}
+
+/** What a build worker posts back, per projection: a committed checkpoint, the end, or a failure. */
 export type BuildReport =
-  | { readonly kind: 'progress'; readonly position: number }
-  | { readonly kind: 'done'; readonly position: number }
+  | { readonly kind: 'progress'; readonly name: string; readonly position: number }
+  /** Reached the target, or was dropped: its slot is closed in the worker. */
+  | { readonly kind: 'done'; readonly name: string; readonly position: number }
   | {
       readonly kind: 'failed'
+      readonly name: string
       /** The last checkpoint committed; the build resumes on the main thread from there. */
       readonly position: number
       readonly message: string

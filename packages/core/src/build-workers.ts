@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads'
-import type { BuildAssignment, BuildReport } from './build-worker-protocol.js'
+import type { BuildAssignment, BuildMember, BuildReport } from './build-worker-protocol.js'
 import { type CollectorContext, isStopping } from './collector-context.js'
 import { messageOf } from './error-text.js'
 import type { ProjectionBuild } from './projection-store.js'
@@ -15,15 +15,16 @@ import {
 import type { StatusReporter } from './status-reporter.js'
 
 /**
- * Runs rebuilds in worker threads, up to `buildWorkers` at a time. A rebuild beside the live data
- * that the main thread is running is lent to a free worker (largest remaining first): the worker
- * reopens the log and the build file, commits batches up to the head seen when it was lent, and
- * hands the build back; the main thread then commits the rest and swaps it in as usual.
+ * Runs rebuilds in worker threads, up to `buildWorkers` at a time. Rebuilds beside the live data
+ * that the main thread runs are lent to free workers: the ones at the same checkpoint are split
+ * between the free workers and the main thread, so each thread reads the log once for its share.
+ * A worker reopens the log and the build files, commits batches up to the head seen when it got
+ * them, and hands each build back; the main thread commits the rest and swaps it in as usual.
  */
 export interface BuildWorkers {
   /** Lends main-thread rebuilds to free workers; returns whether one was lent. */
   dispatch(): Promise<boolean>
-  /** The build is about to be thrown away: ends the worker that holds it, if any. */
+  /** The build is about to be thrown away: the worker that holds it hands it back first. */
   recall(build: ProjectionBuild): Promise<void>
   /** Ends every worker (the collector stops); their builds stay lent, to be discarded. */
   stopAll(): Promise<void>
@@ -38,11 +39,19 @@ interface Lease {
   readonly unit: ProjectionUnit
   readonly run: RebuildRun
   readonly build: ProjectionBuild
-  readonly worker: Worker
+  readonly job: Job
   /** The last checkpoint the worker reported. */
   position: number
-  /** Set once the worker reported its end (or was ended): later events change nothing. */
+  /** Set once the worker handed it back (or was ended): later reports change nothing. */
   settled: boolean
+  /** Resolves once settled. */
+  readonly handedBack: Promise<void>
+  readonly resolveHandedBack: () => void
+}
+
+interface Job {
+  readonly worker: Worker
+  readonly leases: Map<string, Lease>
   readonly exited: Promise<void>
 }
 
@@ -54,7 +63,8 @@ export function createBuildWorkers(
 ): BuildWorkers {
   const { events, logger, clock, batchSize, buildWorkers } = context.settings
   const { reporter, wake } = parts
-  const leases = new Map<ProjectionBuild, Lease>()
+  const jobs = new Set<Job>()
+  const byBuild = new Map<ProjectionBuild, Lease>()
   /** Projections whose main-thread build was already explained in the log. */
   const explained = new Set<string>()
   let workerClass: WorkerClass | undefined
@@ -92,7 +102,9 @@ export function createBuildWorkers(
     if (lease.settled) return
     const mine = runOf(lease.unit) === lease.run
     lease.settled = true
-    leases.delete(lease.build)
+    byBuild.delete(lease.build)
+    lease.job.leases.delete(lease.unit.name)
+    lease.resolveHandedBack()
     if (!mine || isStopping(context)) return
     try {
       lease.build.reclaim?.()
@@ -108,9 +120,14 @@ export function createBuildWorkers(
     wake()
   }
 
-  const onReport = (lease: Lease, report: BuildReport): void => {
-    if (!current(lease)) return
+  const onReport = (job: Job, report: BuildReport): void => {
+    const lease = job.leases.get(report.name)
+    if (!lease || lease.settled) return
     lease.position = report.position
+    if (!current(lease)) {
+      settle(lease, false)
+      return
+    }
     lease.run.position = report.position
     lease.unit.meter.add(report.position)
     if (report.kind === 'progress') {
@@ -138,92 +155,158 @@ export function createBuildWorkers(
     settle(lease, true)
   }
 
-  const lend = async (unit: ProjectionUnit, run: RebuildRun, build: ProjectionBuild): Promise<boolean> => {
+  interface Candidate {
+    readonly unit: ProjectionUnit
+    readonly run: RebuildRun
+    readonly build: ProjectionBuild
+  }
+
+  /** Lends these builds (all at checkpoint `from`) to one new worker; returns how many went. */
+  const lend = async (group: readonly Candidate[], from: number): Promise<number> => {
     const log = events.workerSource?.() ?? null
-    const reason = obstacle(unit)
-    if (reason !== null || log === null || !unit.projection.source || typeof build.lend !== 'function') {
-      keep(unit, reason ?? 'the projection store cannot build in a worker')
-      return false
+    if (log === null) {
+      for (const { unit } of group) keep(unit, 'the event log cannot be opened in a worker')
+      return 0
     }
     const WorkerThread = await loadWorkerClass()
-    // awaited above: the unit may have moved on meanwhile
-    if (isStopping(context) || runOf(unit) !== run || run.executor.kind !== 'main') return false
-    const source = build.lend?.() ?? null
-    if (source === null) {
-      keep(unit, 'the projection store cannot build this projection in a worker')
-      return false
-    }
     const target = context.head
+    const lent: Array<{ candidate: Candidate; member: BuildMember }> = []
+    for (const candidate of group) {
+      const { unit, run, build } = candidate
+      // awaited above: the unit may have moved on meanwhile
+      if (isStopping(context) || runOf(unit) !== run || run.executor.kind !== 'main' || run.position !== from)
+        continue
+      const reason = obstacle(unit)
+      const source = reason === null && typeof build.lend === 'function' ? build.lend() : null
+      if (source === null || !unit.projection.source) {
+        keep(unit, reason ?? 'the projection store cannot build this projection in a worker')
+        continue
+      }
+      const member: BuildMember = {
+        name: unit.name,
+        version: unit.projection.version,
+        projection: { module: unit.projection.source.module, export: unit.projection.source.export },
+        build: source,
+        types: unit.types === null ? null : [...unit.types],
+      }
+      lent.push({ candidate, member })
+    }
+    if (lent.length === 0) return 0
     const assignment: BuildAssignment = {
-      name: unit.name,
-      version: unit.projection.version,
-      projection: { module: unit.projection.source.module, export: unit.projection.source.export },
       log,
-      build: source,
-      from: run.position,
+      members: lent.map((entry) => entry.member),
+      from,
       target,
       batchSize,
-      types: unit.types === null ? null : [...unit.types],
     }
     let worker: Worker
     try {
       worker = new WorkerThread(new URL('./build-worker.mjs', import.meta.url), { workerData: assignment })
     } catch (error) {
-      build.reclaim?.()
-      keep(unit, `a worker thread could not be started: ${messageOf(error)}`)
-      return false
+      for (const { candidate } of lent) {
+        candidate.build.reclaim?.()
+        keep(candidate.unit, `a worker thread could not be started: ${messageOf(error)}`)
+      }
+      return 0
     }
-    lendRun(unit, target)
     let exitedResolve: () => void = () => {}
     const exited = new Promise<void>((resolve) => {
       exitedResolve = resolve
     })
-    const lease: Lease = { unit, run, build, worker, position: run.position, settled: false, exited }
-    leases.set(build, lease)
-    worker.on('message', (report: BuildReport) => onReport(lease, report))
-    worker.on('error', (error) => {
-      if (!current(lease)) return
-      logger.warn('the build worker of the projection crashed; going on on the main thread', {
-        name: unit.name,
-        position: lease.position,
-        error: messageOf(error),
+    const job: Job = { worker, leases: new Map(), exited }
+    jobs.add(job)
+    for (const { candidate } of lent) {
+      lendRun(candidate.unit, target)
+      let resolveHandedBack: () => void = () => {}
+      const handedBack = new Promise<void>((resolve) => {
+        resolveHandedBack = resolve
       })
-      settle(lease, false)
+      const lease: Lease = {
+        ...candidate,
+        job,
+        position: from,
+        settled: false,
+        handedBack,
+        resolveHandedBack,
+      }
+      job.leases.set(candidate.unit.name, lease)
+      byBuild.set(candidate.build, lease)
+    }
+    worker.on('message', (report: BuildReport) => onReport(job, report))
+    worker.on('error', (error) => {
+      for (const lease of [...job.leases.values()]) {
+        if (current(lease)) {
+          logger.warn('the build worker of the projection crashed; going on on the main thread', {
+            name: lease.unit.name,
+            position: lease.position,
+            error: messageOf(error),
+          })
+        }
+        settle(lease, false)
+      }
     })
     worker.on('exit', () => {
+      jobs.delete(job)
       exitedResolve()
-      // ended without a report: the build goes on from the last checkpoint it reported
-      if (current(lease)) settle(lease, false)
+      // ended without a report: each build goes on from the last checkpoint it reported
+      for (const lease of [...job.leases.values()]) settle(lease, false)
+      wake()
     })
-    logger.debug('projection build lent to a worker', { name: unit.name, from: run.position, target })
-    return true
+    logger.debug('projection builds lent to a worker', {
+      names: lent.map((entry) => entry.member.name),
+      from,
+      target,
+    })
+    for (const { member } of lent)
+      logger.debug('projection build lent to a worker', { name: member.name, from, target })
+    return lent.length
   }
 
-  const end = async (lease: Lease): Promise<void> => {
-    lease.settled = true
-    leases.delete(lease.build)
-    await lease.worker.terminate().catch(() => {})
-    await lease.exited
+  const end = async (job: Job): Promise<void> => {
+    for (const lease of job.leases.values()) {
+      lease.settled = true
+      byBuild.delete(lease.build)
+      lease.resolveHandedBack()
+    }
+    job.leases.clear()
+    await job.worker.terminate().catch(() => {})
+    await job.exited
   }
 
   return {
     async dispatch() {
       if (buildWorkers === 0 || isStopping(context)) return false
+      let free = buildWorkers - jobs.size
+      if (free <= 0) return false
       const now = clock.now()
-      const candidates: Array<{ unit: ProjectionUnit; run: RebuildRun; build: ProjectionBuild }> = []
+      const groups = new Map<number, Candidate[]>()
       for (const unit of context.units) {
         const run = runOf(unit)
         if (!run?.build || run.executor.kind !== 'main' || !run.executor.lendable || isHeld(unit, now))
           continue
         // a short tail is quicker on the main thread than a thread start-up
         if (context.head - run.position < batchSize) continue
-        candidates.push({ unit, run, build: run.build })
+        const group = groups.get(run.position)
+        const candidate = { unit, run, build: run.build }
+        if (group) group.push(candidate)
+        else groups.set(run.position, [candidate])
       }
-      candidates.sort((a, b) => a.run.position - b.run.position)
+      // the furthest behind first; each group is shared between the free workers and the main thread
+      const positions = [...groups.keys()].sort((a, b) => a - b)
       let lent = false
-      for (const { unit, run, build } of candidates) {
-        if (leases.size >= buildWorkers || isStopping(context)) break
-        if (await lend(unit, run, build)) lent = true
+      for (const position of positions) {
+        if (free <= 0 || isStopping(context)) break
+        const group = groups.get(position) ?? []
+        // with more builds than free workers the main thread keeps a share as large as a worker's
+        const shares = group.length > free ? free + 1 : group.length
+        const size = Math.ceil(group.length / shares)
+        for (let start = 0; start < group.length && free > 0; start += size) {
+          if (shares > free && start + size >= group.length) break
+          if ((await lend(group.slice(start, start + size), position)) > 0) {
+            lent = true
+            free -= 1
+          }
+        }
       }
       return lent
     },
@@ -235,11 +318,14 @@ export function createBuildWorkers(
       return false
     },
     async recall(build) {
-      const lease = leases.get(build)
-      if (lease) await end(lease)
+      const lease = byBuild.get(build)
+      if (!lease || lease.settled) return
+      // the worker closes its slot between batches and reports it done; the build is then free
+      lease.job.worker.postMessage({ kind: 'drop', name: lease.unit.name })
+      await Promise.race([lease.handedBack, lease.job.exited])
     },
     async stopAll() {
-      await Promise.all([...leases.values()].map(end))
+      await Promise.all([...jobs].map(end))
     },
   }
 }
