@@ -24,7 +24,7 @@ async function seedLog(dir: string, passes: number): Promise<{ file: string; hea
   let head = 0
   for (let i = 0; i < passes; i++) {
     const id = `pass-${i}`
-    const batch = [
+    const batch: NewEvent[] = [
       { type: 'PassIssued', data: { passId: id, holder: `holder ${i % 97}` } },
       {
         type: 'PassScanned',
