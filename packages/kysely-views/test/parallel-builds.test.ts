@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { type Collector, createCollector, type ProgressInfo, type Projection } from '@eskit/core'
+import {
+  type Collector,
+  createCollector,
+  type NewEvent,
+  type ProgressInfo,
+  type Projection,
+} from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import { recordingLogger, tempDir } from '@eskit/test-kit'
