@@ -47,6 +47,7 @@ describe('bench quick mode', () => {
       '8',
       '9',
       '10',
+      '11',
     ])
     for (const row of report.rows.filter((r) => !r.skipped)) {
       expect(row.median, `${row.case} ${row.variant}`).toBeGreaterThanOrEqual(0)

@@ -32,10 +32,18 @@ export function openCollector(
   log: string | EventStore,
   store: ProjectionStore<any>,
   projections: readonly Projection<any>[],
+  options: { buildWorkers?: number } = {},
 ): CollectorRun {
   // A log file is opened (and closed) here; an open event store (PostgreSQL) stays the caller's.
   const events = typeof log === 'string' ? openSqliteEventStore({ path: log }) : log
-  const collector = createCollector({ events, store, batchSize: 1000, logger: silentLogger, onError: 'stop' })
+  const collector = createCollector({
+    events,
+    store,
+    batchSize: 1000,
+    logger: silentLogger,
+    onError: 'stop',
+    ...(options.buildWorkers === undefined ? {} : { buildWorkers: options.buildWorkers }),
+  })
   for (const projection of projections) collector.add(projection)
   let failure: ((error: Error) => void) | undefined
   const failed = new Promise<never>((_, reject) => {

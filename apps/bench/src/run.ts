@@ -32,6 +32,11 @@ export const CASES: readonly CaseEntry[] = [
   { id: 7, title: '7 peer', load: async () => (await import('./cases/peer.ts')).peerCase },
   { id: 9, title: '9 postgres', load: async () => (await import('./cases/postgres.ts')).postgresCase },
   { id: 10, title: '10 new node', load: async () => (await import('./cases/snapshot.ts')).newNodeCase },
+  {
+    id: 11,
+    title: '11 parallel builds',
+    load: async () => (await import('./cases/parallel-builds.ts')).parallelBuildsCase,
+  },
 ]
 
 /** The cache folder for the current key; folders of other keys (stale logs) are removed. */

@@ -33,7 +33,11 @@ const migrationsFor = (table: string) => [
  * The style the kysely-views README recommends: statements defined once with `defineStatements`
  * (built with Kysely, compiled once), bound per event.
  */
-export function recommendedView(name: string, table = 'passes'): View<Tables> {
+export function recommendedView(
+  name: string,
+  table = 'passes',
+  source?: { module: string; export: string },
+): View<Tables> {
   const statements = defineStatements((db: Kysely<Tables>) => ({
     issue: (p: Params<{ id: string; holder: string }>) =>
       db
@@ -49,6 +53,7 @@ export function recommendedView(name: string, table = 'passes'): View<Tables> {
   return defineView<Tables, PassEvent>({
     name,
     version: '1',
+    ...(source ? { module: source.module, export: source.export } : {}),
     migrations: migrationsFor(table),
     on: {
       PassIssued: (e) => statements.issue({ id: e.data.passId, holder: e.data.holder }),

@@ -27,6 +27,17 @@ export interface CollectorSettings {
   readonly pollIntervalMs: number
   readonly retryInitialMs: number
   readonly retryMaxMs: number
+  /** Worker threads for builds; 0 = every build on the main thread. */
+  readonly buildWorkers: number
+}
+
+const MAX_BUILD_WORKERS = 64
+
+/** Cores − 1, at least 1: the main thread keeps one core for reads and live projections. */
+export function defaultBuildWorkers(): number {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency
+  return Math.max(1, (typeof cores === 'number' && Number.isInteger(cores) ? cores : 1) - 1)
 }
 
 /** Checks a collector's configuration: a clear INVALID_ARGUMENT before anything is opened. */
@@ -74,6 +85,10 @@ export function validateConfig(config: CollectorConfig): CollectorSettings {
   if (typeof retryMaxMs !== 'number' || !(retryMaxMs >= retryInitialMs)) {
     fail('retry.maxDelayMs must be a number >= retry.initialDelayMs')
   }
+  const buildWorkers = config.buildWorkers ?? defaultBuildWorkers()
+  if (!Number.isInteger(buildWorkers) || buildWorkers < 0 || buildWorkers > MAX_BUILD_WORKERS) {
+    fail(`buildWorkers must be an integer from 0 to ${MAX_BUILD_WORKERS}`)
+  }
   const logger = config.logger ?? silentLogger
   if (
     ['debug', 'info', 'warn', 'error'].some(
@@ -92,7 +107,18 @@ export function validateConfig(config: CollectorConfig): CollectorSettings {
   ) {
     fail('clock must have now, setTimeout and clearTimeout methods')
   }
-  return { events, store, logger, clock, batchSize, policy, pollIntervalMs, retryInitialMs, retryMaxMs }
+  return {
+    events,
+    store,
+    logger,
+    clock,
+    batchSize,
+    policy,
+    pollIntervalMs,
+    retryInitialMs,
+    retryMaxMs,
+    buildWorkers,
+  }
 }
 
 /** Checks a projection handed to `add()`. */

@@ -95,6 +95,14 @@ export interface CollectorConfig<Conn = unknown> {
    * {@link systemClock}; a test injects its own to drive them deterministically.
    */
   clock?: Clock
+  /**
+   * How many builds (first builds, new versions, requested rebuilds) run at once in worker
+   * threads, beside the main thread's own work. Default: cores − 1, at least 1. `0`: no worker
+   * threads, every build runs on the main thread. A build goes to a worker only when the
+   * projection has a `source`, the event log has `workerSource()` and the store's build can be
+   * lent (`sqliteStore` with `openSqliteEventStore({ path })`); any other builds on the main thread.
+   */
+  buildWorkers?: number
 }
 
 /**

@@ -77,11 +77,16 @@ describe('createCollector: configuration', () => {
       { events, store, retry: { initialDelayMs: -1 } },
       { events, store, retry: { initialDelayMs: 100, maxDelayMs: 10 } },
       { events, store, logger: { info() {} } },
+      { events, store, buildWorkers: -1 },
+      { events, store, buildWorkers: 1.5 },
+      { events, store, buildWorkers: 65 },
     ]
     for (const config of bad) {
       expect(codeOfCall(() => createCollector(config as CollectorConfig))).toBe('INVALID_ARGUMENT')
     }
     expect(codeOfCall(() => createCollector({ events, store, batchSize: 100_000 }))).toBe('returned')
+    // 0: no worker threads, every build on the main thread
+    expect(codeOfCall(() => createCollector({ events, store, buildWorkers: 0 }))).toBe('returned')
   })
 })
 

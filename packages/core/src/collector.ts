@@ -1,4 +1,5 @@
 import { createBatchRunner } from './batch-runner.js'
+import { createBuildWorkers } from './build-workers.js'
 import { DEFAULT_WAIT_TIMEOUT_MS, validateConfig, validateProjection } from './collector-config.js'
 import { createContext, isStopping } from './collector-context.js'
 import { createListeners } from './collector-listeners.js'
@@ -59,8 +60,9 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
     },
   })
   const failures = createFailurePolicy(context, { listeners, reporter, waits, wake: scheduler.wake })
-  const rebuilder = createRebuilder(context, { listeners, reporter, failures, waits })
-  const opener = createUnitOpener(context, { reporter, failures, rebuilder, waits })
+  const workers = createBuildWorkers(context, { reporter, wake: scheduler.wake })
+  const rebuilder = createRebuilder(context, { listeners, reporter, failures, waits, workers })
+  const opener = createUnitOpener(context, { reporter, failures, rebuilder, waits, workers })
   const batches = createBatchRunner(context, { reporter, failures, rebuilder, waits })
   const requests = createRequestPoller(context, (name) => collector.rebuild(name))
 
@@ -76,6 +78,8 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
       if (isStopping(context)) return false
       if (await opener.maintain(unit)) worked = true
     }
+    if (isStopping(context)) return false
+    if (await workers.dispatch()) worked = true
     if (isStopping(context)) return false
     if (await batches.runBatches()) worked = true
     return worked
@@ -130,6 +134,8 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
     if (startPromise) await startPromise.catch(() => {})
     scheduler.wake()
     if (loopPromise) await loopPromise
+    // a build lent to a worker is not finished: the worker ends, the build is discarded below
+    await workers.stopAll()
     unsubscribe?.()
     unsubscribe = undefined
     scheduler.stopPolling()

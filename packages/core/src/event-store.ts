@@ -1,4 +1,5 @@
 import type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
+import type { WorkerSource } from './worker-source.js'
 
 /**
  * Options of {@link EventStore.readAll}.
@@ -65,4 +66,10 @@ export interface EventStore {
   /** Called after each committed append with the new head; returns unsubscribe. */
   onAppend(listener: (head: number) => void): () => void
   close(): Promise<void>
+  /**
+   * How a worker thread opens this log for reading (its export returns an `EventStore` whose
+   * `readAll` it uses), or null when it cannot (an in-memory log). Optional: without it, builds
+   * run on the main thread.
+   */
+  workerSource?(): WorkerSource | null
 }

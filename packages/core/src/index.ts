@@ -49,3 +49,4 @@ export {
   encodeEvents,
   isValidProjectionName,
 } from './validation.js'
+export type { ProjectionSource, WorkerSource } from './worker-source.js'

@@ -2,6 +2,7 @@ import type { ProjectionStatus } from './collector-types.js'
 import type { StoredEvent } from './event.js'
 import type { Logger } from './logger.js'
 import type { Projection } from './projection.js'
+import type { WorkerSource } from './worker-source.js'
 
 /**
  * What a projection store can do. The Collector adapts to it: without `buildBeside` a rebuild
@@ -19,6 +20,11 @@ export interface StoreCapabilities {
   readonly detectsLoss: boolean
   /** Takes rebuild requests from outside the process (the `eskit` CLI) via `takeRequests()`. */
   readonly externalRequests: boolean
+  /**
+   * Its builds beside can be lent to a worker thread (`ProjectionBuild.lend`/`reclaim`), so the
+   * collector's build workers can run them. Optional: absent means no.
+   */
+  readonly workerBuilds?: boolean
 }
 
 /**
@@ -163,6 +169,15 @@ export interface ProjectionBuild extends ProjectionSlot {
   swap(): Promise<ProjectionSlot>
   /** Throws the build away; the live data is untouched. */
   discard(): Promise<void>
+  /**
+   * Lends the build to a worker thread: lets go of it (no call may be made on the build until
+   * `reclaim()`) and returns how the worker opens it: the export is called with
+   * `(options, projection)` and returns a {@link ProjectionSlot} on the build. Returns null, and
+   * keeps the build, when it cannot be built in a worker. Optional.
+   */
+  lend?(): WorkerSource | null
+  /** Takes a lent build back after the worker closed its slot; it is usable again. */
+  reclaim?(): void
 }
 
 /**

@@ -5,6 +5,14 @@ import type { Projection } from './projection.js'
 import type { ProjectionBuild, ProjectionSlot } from './projection-store.js'
 import { createRateMeter, type RateMeter } from './rate-meter.js'
 
+/**
+ * Who advances a rebuild: the main thread's batches (`lendable` while a worker may still take it
+ * over), or a worker thread that builds up to `target` and hands the build back.
+ */
+export type RunExecutor =
+  | { readonly kind: 'main'; readonly lendable: boolean }
+  | { readonly kind: 'worker'; readonly target: number }
+
 /** A rebuild in progress: beside the live data (`build`) or in place (`build === null`). */
 export interface RebuildRun {
   readonly build: ProjectionBuild | null
@@ -12,6 +20,7 @@ export interface RebuildRun {
   position: number
   readonly startedAt: number
   readonly reason: string
+  executor: RunExecutor
 }
 
 /**
@@ -148,10 +157,20 @@ export function pendingRebuildOf(unit: ProjectionUnit): string | null {
   return null
 }
 
-/** May commit batches now: open, not waiting for a rebuild, not held by a failure. */
+/** Its build is lent to a worker thread: the main thread leaves it alone until it comes back. */
+export function isLent(unit: ProjectionUnit): boolean {
+  return runOf(unit)?.executor.kind === 'worker'
+}
+
+/** May commit batches now: open, not waiting for a rebuild, not held by a failure, not lent. */
 export function isActive(unit: ProjectionUnit, now: number): boolean {
   const kind = unit.phase.kind
-  return (kind === 'serving' || kind === 'rebuilding') && !isHeld(unit, now) && workingSlot(unit) !== null
+  return (
+    (kind === 'serving' || kind === 'rebuilding') &&
+    !isHeld(unit, now) &&
+    !isLent(unit) &&
+    workingSlot(unit) !== null
+  )
 }
 
 // ---- transitions ----
@@ -202,9 +221,30 @@ export function startRun(
   now: number,
 ): void {
   if (build === null) unit.position = 0
-  unit.phase = { kind: 'rebuilding', run: { build, position: 0, startedAt: now, reason } }
+  const executor: RunExecutor = { kind: 'main', lendable: build !== null }
+  unit.phase = { kind: 'rebuilding', run: { build, position: 0, startedAt: now, reason, executor } }
   unit.meter.reset(0)
   unit.lastProgressAt = Number.NEGATIVE_INFINITY
+}
+
+/** A rebuild beside, run by the main thread, is lent to a worker that builds it up to `target`. */
+export function lendRun(unit: ProjectionUnit, target: number): void {
+  const run = runOf(unit)
+  if (run?.build) run.executor = { kind: 'worker', target }
+}
+
+/** The worker handed the build back at `position`; `lendable`: a worker may take it again. */
+export function reclaimRun(unit: ProjectionUnit, position: number, lendable: boolean): void {
+  const run = runOf(unit)
+  if (!run?.build) return
+  run.position = position
+  run.executor = { kind: 'main', lendable }
+}
+
+/** No worker will take this run (it cannot be built in one): the main thread keeps it. */
+export function keepOnMain(unit: ProjectionUnit): void {
+  const run = runOf(unit)
+  if (run && run.executor.kind === 'main') run.executor = { kind: 'main', lendable: false }
 }
 
 /** rebuilding → serving, once the run reached the head (a build beside has been swapped in). */

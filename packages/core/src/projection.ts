@@ -1,4 +1,5 @@
 import type { StoredEvent } from './event.js'
+import type { ProjectionSource } from './worker-source.js'
 
 /**
  * A projection (read model). `Conn` is what the projection store hands it: a better-sqlite3
@@ -29,4 +30,10 @@ export interface Projection<Conn = unknown> {
   setup(conn: Conn): void | Promise<void>
   /** Applies one batch, inside the store's transaction; throw to roll the batch back. */
   apply(events: readonly StoredEvent[], conn: Conn): void | Promise<void>
+  /**
+   * Where the projection can be imported from: with it (and a store and event log that support
+   * it) its builds run in a worker thread (see `buildWorkers`); without it they run on the main
+   * thread.
+   */
+  source?: ProjectionSource
 }

@@ -1,3 +1,4 @@
+import type { BuildWorkers } from './build-workers.js'
 import type { CollectorContext } from './collector-context.js'
 import type { CollectorListeners } from './collector-listeners.js'
 import type { RebuiltInfo } from './collector-types.js'
@@ -30,13 +31,15 @@ export function createRebuilder(
     reporter: StatusReporter
     failures: FailurePolicy
     waits: WaitRegistry
+    workers: BuildWorkers
   },
 ): Rebuilder {
   const { events, store, logger, clock } = context.settings
-  const { listeners, reporter, failures, waits } = parts
+  const { listeners, reporter, failures, waits, workers } = parts
 
   const closeQuietly = async (slot: ProjectionSlot | ProjectionBuild, discard: boolean): Promise<void> => {
     try {
+      if ('discard' in slot) await workers.recall(slot)
       if (discard && 'discard' in slot) await slot.discard()
       else await slot.close()
     } catch (error) {

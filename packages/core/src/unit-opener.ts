@@ -1,9 +1,11 @@
+import type { BuildWorkers } from './build-workers.js'
 import { type CollectorContext, observeHead } from './collector-context.js'
 import { messageOf } from './error-text.js'
 import type { FailurePolicy } from './failure-policy.js'
 import {
   buildOf,
   isHeld,
+  isLent,
   isOpened,
   loseData,
   openedNeedingRebuild,
@@ -28,10 +30,16 @@ export interface UnitOpener {
 
 export function createUnitOpener(
   context: CollectorContext,
-  parts: { reporter: StatusReporter; failures: FailurePolicy; rebuilder: Rebuilder; waits: WaitRegistry },
+  parts: {
+    reporter: StatusReporter
+    failures: FailurePolicy
+    rebuilder: Rebuilder
+    waits: WaitRegistry
+    workers: BuildWorkers
+  },
 ): UnitOpener {
   const { events, store, logger, clock } = context.settings
-  const { reporter, failures, rebuilder, waits } = parts
+  const { reporter, failures, rebuilder, waits, workers } = parts
 
   /** `emptyReason`: why a rebuild from an empty slot runs (a new projection, or lost data). */
   const open = async (
@@ -47,8 +55,10 @@ export function createUnitOpener(
       const version = unit.projection.version
       if (stored === null) {
         await unit.slot.initialize({ version, logId: events.id })
-        // a fresh build from 0 also answers a rebuild that was asked for
-        if (head > 0) startRun(unit, null, emptyReason, clock.now())
+        // a fresh build from 0 also answers a rebuild that was asked for; one a worker can take is
+        // built beside (the empty live data serves meanwhile), the others in place
+        if (head > 0 && workers.canLend(unit)) openedNeedingRebuild(unit, 0, emptyReason, false)
+        else if (head > 0) startRun(unit, null, emptyReason, clock.now())
         else {
           openedServing(unit, 0, true)
           // an empty log leaves nothing to replay: a rebuild that was asked for is complete
@@ -75,6 +85,10 @@ export function createUnitOpener(
           })
           const untrusted = stored.logId !== events.id || stored.position > head
           openedNeedingRebuild(unit, stored.position, reason, untrusted)
+        } else if (requested === null && stored.position === 0 && head > 0 && workers.canLend(unit)) {
+          // nothing of the log applied yet (e.g. a first build stopped before its swap): built
+          // beside by a worker rather than caught up on the main thread
+          openedNeedingRebuild(unit, 0, emptyReason, false)
         } else if (requested !== null) {
           openedNeedingRebuild(unit, stored.position, requested, false)
         } else if (unit.rebuildDeferred) {
@@ -101,7 +115,8 @@ export function createUnitOpener(
   const checkLost = (unit: ProjectionUnit): 'live' | 'build' | null => {
     try {
       if (unit.slot?.check?.() === 'lost') return 'live'
-      if (buildOf(unit)?.check?.() === 'lost') return 'build'
+      // a build lent to a worker is not this thread's to check until it comes back
+      if (!isLent(unit) && buildOf(unit)?.check?.() === 'lost') return 'build'
     } catch (error) {
       logger.warn('projection slot check failed', { name: unit.name, error: messageOf(error) })
     }

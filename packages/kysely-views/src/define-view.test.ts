@@ -464,3 +464,28 @@ function defineStatementsDb(): Kysely<PassTables> {
   })
   return captured as Kysely<PassTables>
 }
+
+describe('module and export (builds in worker threads)', () => {
+  const base = { name: 'passes.sourced', version: '1', migrations: [], on: {} }
+  test('record where a worker imports the view from', () => {
+    const view = defineView({ ...base, module: 'file:///app/views.js', export: 'passView' })
+    expect(view.source).toEqual({ module: 'file:///app/views.js', export: 'passView' })
+    expect(defineView(base).source).toBeUndefined()
+  })
+  test('go together', () => {
+    for (const partial of [
+      { module: 'file:///app/views.js' },
+      { export: 'passView' },
+      { module: '', export: 'x' },
+    ]) {
+      let error: unknown
+      try {
+        defineView({ ...base, ...partial })
+      } catch (thrown) {
+        error = thrown
+      }
+      expect(error).toBeInstanceOf(EskitError)
+      expect((error as EskitError).code).toBe('INVALID_ARGUMENT')
+    }
+  })
+})

@@ -88,6 +88,14 @@ export interface ViewDefinition<Tables, Events extends NewEvent> {
   migrations: readonly ViewMigration[]
   /** Handlers per event type; only these types are read from the log. */
   on: ViewHandlers<Tables, Events>
+  /**
+   * The URL of the module that defines the view: pass `import.meta.url`. With `export`, builds of
+   * the view can run in a worker thread (the collector's `buildWorkers`), which imports the module
+   * and takes the view from that export; without them the view builds on the main thread.
+   */
+  module?: string
+  /** The name of the module's export that holds this view (e.g. `'passView'`). */
+  export?: string
 }
 
 declare const tablesType: unique symbol
@@ -167,6 +175,7 @@ export function defineView<Tables, Events extends NewEvent>(
   }
   const { name, version, migrations, on } = definition
   assertProjectionName(name)
+  const source = sourceOf(name, definition.module, definition.export)
   if (typeof version !== 'string' || version.length === 0) {
     throw new EskitError('INVALID_ARGUMENT', `view "${name}": version must be a non-empty string`)
   }
@@ -220,6 +229,7 @@ export function defineView<Tables, Events extends NewEvent>(
     baseVersion: version,
     schemaFingerprint,
     schema,
+    ...(source ? { source } : {}),
     setup(connection: SqliteConnection): void {
       const state = connectionState(connection)
       atomically(state, () => {
@@ -238,6 +248,27 @@ export function defineView<Tables, Events extends NewEvent>(
     },
   }
   return Object.freeze(view)
+}
+
+/** Where a worker thread imports the view from: both fields, or neither. */
+function sourceOf(
+  name: string,
+  module: unknown,
+  exportName: unknown,
+): { module: string; export: string } | undefined {
+  if (module === undefined && exportName === undefined) return undefined
+  if (
+    typeof module !== 'string' ||
+    module.length === 0 ||
+    typeof exportName !== 'string' ||
+    exportName.length === 0
+  ) {
+    throw new EskitError(
+      'INVALID_ARGUMENT',
+      `view "${name}": module and export go together: module: import.meta.url, export: the name of the export`,
+    )
+  }
+  return Object.freeze({ module, export: exportName })
 }
 
 function compileMigrations(name: string, migrations: readonly ViewMigration[]): MigrationStep[] {

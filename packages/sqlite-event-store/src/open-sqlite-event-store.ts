@@ -1,5 +1,7 @@
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import {
   type AppendOptions,
   type AppendResult,
@@ -411,6 +413,14 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
 
   return {
     id,
+    workerSource() {
+      // a file opened by path can be reopened read-only by a build worker; an in-memory log or
+      // the application's own database cannot
+      if (identity === undefined || lost) return null
+      const module = workerModuleUrl()
+      if (module === null) return null
+      return { module, export: 'openSqliteEventStore', options: { path: identity.file, readonly: true } }
+    },
     async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
       assertOpen()
       if (db.readonly) throw new EskitError('READ_ONLY', 'the event log is opened read-only')
@@ -473,4 +483,17 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
         }
       }),
   }
+}
+
+let selfUrl: string | null | undefined
+
+/** This package's own published entry, which a worker thread imports, or null if unresolvable. */
+function workerModuleUrl(): string | null {
+  if (selfUrl !== undefined) return selfUrl
+  try {
+    selfUrl = pathToFileURL(createRequire(import.meta.url).resolve('@eskit/sqlite-event-store')).href
+  } catch {
+    selfUrl = null
+  }
+  return selfUrl
 }

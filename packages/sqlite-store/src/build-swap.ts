@@ -9,6 +9,7 @@ import { fsyncDirectory, fsyncFile, removeIfExists } from './durability.js'
 import { ensureDirectory } from './ensure-directory.js'
 import { createFileSlot, type FileSlot } from './file-slot.js'
 import { type DirectoryLayout, projectionFilePath } from './layout.js'
+import { workerBuildSource } from './worker-build.js'
 
 /** A projection's live file as the store keeps it. */
 export interface Live {
@@ -22,6 +23,8 @@ export interface Live {
 export interface Build {
   readonly slot: FileSlot
   finished: boolean
+  /** Lent to a worker thread: its connection is closed here until `reclaim()`. */
+  lent: boolean
 }
 
 /** What a build needs from the store that began it. */
@@ -54,7 +57,7 @@ export function createBuild(host: BuildHost, projection: Projection<Database.Dat
   ensureDirectory(layout.builds)
   const file = path.join(layout.builds, `${name}.${randomBytes(6).toString('hex')}.db`)
   const slot = createFileSlot({ projection, file, mode: 'build', busyTimeoutMs, ensureSchema: true })
-  const build: Build = { slot, finished: false }
+  const build: Build = { slot, finished: false, lent: false }
   host.builds.add(build)
   const assertPending = (): void => {
     if (build.finished) {
@@ -64,10 +67,18 @@ export function createBuild(host: BuildHost, projection: Projection<Database.Dat
     }
   }
   const liveFile = projectionFilePath(dir, name)
+  const assertHeld = (): void => {
+    if (build.lent) {
+      throw new EskitError('INVALID_STATE', `the build of ${name} is lent to a worker`, {
+        details: { name },
+      })
+    }
+  }
 
   const swap = async (): Promise<ProjectionSlot> => {
     host.assertOpen()
     assertPending()
+    assertHeld()
     const built = await slot.state()
     if (built === null) {
       throw new EskitError('INVALID_STATE', `the build of ${name} is not initialised`, {
@@ -161,6 +172,28 @@ export function createBuild(host: BuildHost, projection: Projection<Database.Dat
     parked: () => slot.parked(),
     check: () => slot.check(),
     swap,
+    lend() {
+      host.assertOpen()
+      assertPending()
+      assertHeld()
+      if (slot.connection().inTransaction) return null
+      const source = workerBuildSource(file, busyTimeoutMs)
+      if (source === null) return null
+      // the exclusive lock of a build connection goes with it: the worker opens its own
+      slot.detach(false)
+      build.lent = true
+      return source
+    },
+    reclaim() {
+      assertPending()
+      if (!build.lent) return
+      build.lent = false
+      try {
+        slot.attach()
+      } catch (error) {
+        throw toEskitError(error, `could not take the build of ${name} back`, { name, file })
+      }
+    },
     async discard() {
       if (build.finished) return
       host.discardBuild(build)

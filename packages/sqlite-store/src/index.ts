@@ -16,3 +16,4 @@ export {
 } from './snapshot.js'
 export { type SqliteStore, type SqliteStoreOptions, sqliteStore } from './sqlite-store.js'
 export { type PublishedStatus, readStatusFile } from './status-file.js'
+export { openWorkerBuild, type WorkerBuildOptions } from './worker-build.js'

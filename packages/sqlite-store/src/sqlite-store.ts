@@ -110,7 +110,12 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       details: { integrityCheck },
     })
   }
-  const capabilities: StoreCapabilities = { buildBeside: true, detectsLoss: true, externalRequests: true }
+  const capabilities: StoreCapabilities = {
+    buildBeside: true,
+    detectsLoss: true,
+    externalRequests: true,
+    workerBuilds: true,
+  }
 
   let logger: Logger = options.logger ?? silentLogger
   /** The id of the event log the collector runs on (from `open`). */

@@ -1,7 +1,13 @@
 import type { ProjectionSlot, ProjectionStore, StoreCapabilities } from '@eskit/core'
 
 /** The method a capability promises on the store (`detectsLoss` promises `check()` on each slot). */
-const METHOD = { buildBeside: 'beginBuild', externalRequests: 'takeRequests', detectsLoss: null } as const
+const METHOD = {
+  buildBeside: 'beginBuild',
+  externalRequests: 'takeRequests',
+  detectsLoss: null,
+  // lend() is on each build, proven by the collector's worker tests
+  workerBuilds: null,
+} as const
 
 /**
  * Whether the tests of `capability` run for `store`: false when the store does not claim it (the
