@@ -1,11 +1,9 @@
-import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import pg from 'pg'
 import { rowsDigest, type ViewDigest } from '../checksum.ts'
 import { type PassEvent, type PassRow, workloadGroups } from '../workload.ts'
-import { npmEnvironment, peersDir } from './emmett.ts'
+import { installPeer, peersDir, peerVersion } from './peer-install.ts'
 
 /**
  * The PostgreSQL peer: Emmett's PostgreSQL event store with a raw-SQL projection run by its
@@ -24,46 +22,23 @@ export const EMMETT_PG_PACKAGES = [
   'commander@^12.1.0',
 ]
 
-const INSTALL_TIMEOUT_MS = 300_000
-
 /** Installs emmett-postgresql into `{benchRoot}/.peers` unless it is there already. */
 export function installEmmettPostgres(benchRoot: string, log: (line: string) => void): void {
-  const dir = peersDir(benchRoot)
-  if (fs.existsSync(path.join(dir, 'node_modules', '@event-driven-io', 'emmett-postgresql', 'package.json')))
-    return
-  fs.mkdirSync(dir, { recursive: true })
-  if (!fs.existsSync(path.join(dir, 'package.json'))) {
-    fs.writeFileSync(
-      path.join(dir, 'package.json'),
-      `${JSON.stringify({ name: 'eskit-bench-peers', private: true }, null, 2)}\n`,
-    )
-  }
-  log(`installing ${EMMETT_PG_PACKAGES.join(' ')} into ${dir}`)
-  try {
-    execFileSync(
-      'npm',
-      ['install', '--prefix', dir, '--no-audit', '--no-fund', '--legacy-peer-deps', ...EMMETT_PG_PACKAGES],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: npmEnvironment(), timeout: INSTALL_TIMEOUT_MS },
-    )
-  } catch (error) {
-    throw new Error(
-      `npm could not install emmett-postgresql into ${dir} (${(error as Error).message.split('\n')[0]}); install it with \`npm install --prefix apps/bench/.peers ${EMMETT_PG_PACKAGES.join(' ')} --legacy-peer-deps\``,
-      { cause: error },
-    )
-  }
+  installPeer(
+    benchRoot,
+    {
+      marker: '@event-driven-io/emmett-postgresql',
+      packages: EMMETT_PG_PACKAGES,
+      timeoutMs: 300_000,
+      hint: 'Install it with',
+    },
+    log,
+  )
 }
 
 /** The installed emmett-postgresql version. */
 export function emmettPostgresVersion(benchRoot: string): string | undefined {
-  const file = path.join(
-    peersDir(benchRoot),
-    'node_modules',
-    '@event-driven-io',
-    'emmett-postgresql',
-    'package.json',
-  )
-  if (!fs.existsSync(file)) return undefined
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version
+  return peerVersion(benchRoot, '@event-driven-io/emmett-postgresql')
 }
 
 interface EmmettPgModule {

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { rowsDigest, type ViewDigest } from '../checksum.ts'
 import { passesDdl } from '../raw.ts'
 import { type PassEvent, type PassRow, workloadGroups } from '../workload.ts'
+import { installPeer, peersDir, peerVersion } from './peer-install.ts'
 
 /**
  * The peer: Emmett's SQLite event store with a SQLite projection run by its consumer, the closest
@@ -25,42 +24,20 @@ export const EMMETT_PACKAGES = [
   'commander@^12.1.0',
 ]
 
-/** npm gets this long (sqlite3 compiles from source) before the install counts as failed. */
-const INSTALL_TIMEOUT_MS = 600_000
-
-/** The folder the peers are installed into (gitignored). */
-export function peersDir(benchRoot: string): string {
-  return path.join(benchRoot, '.peers')
-}
-
-/**
- * Installs Emmett into `{benchRoot}/.peers` unless it is there already. `--legacy-peer-deps`
- * because a registry may hold an emmett-sqlite patch release without the matching emmett one.
- */
+/** Installs Emmett into `{benchRoot}/.peers` unless it is there already. */
 export function installEmmett(benchRoot: string, log: (line: string) => void): void {
-  const dir = peersDir(benchRoot)
-  if (fs.existsSync(path.join(dir, 'node_modules', '@event-driven-io', 'emmett-sqlite', 'package.json')))
-    return
-  fs.mkdirSync(dir, { recursive: true })
-  if (!fs.existsSync(path.join(dir, 'package.json'))) {
-    fs.writeFileSync(
-      path.join(dir, 'package.json'),
-      `${JSON.stringify({ name: 'eskit-bench-peers', private: true }, null, 2)}\n`,
-    )
-  }
-  log(`installing ${EMMETT_PACKAGES.join(' ')} into ${dir} (sqlite3 may compile from source, about a minute)`)
-  try {
-    execFileSync(
-      'npm',
-      ['install', '--prefix', dir, '--no-audit', '--no-fund', '--legacy-peer-deps', ...EMMETT_PACKAGES],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: npmEnvironment(), timeout: INSTALL_TIMEOUT_MS },
-    )
-  } catch (error) {
-    throw new Error(
-      `npm could not install Emmett into ${dir} (${(error as Error).message.split('\n')[0]}). Under \`pnpm bench\`, turbo passes the task only some environment variables; if npm needs others here (NODE_EXTRA_CA_CERTS, a proxy), run \`node src/main.ts --peers\` in apps/bench once, or install with \`npm install --prefix apps/bench/.peers ${EMMETT_PACKAGES.join(' ')} --legacy-peer-deps\``,
-      { cause: error },
-    )
-  }
+  installPeer(
+    benchRoot,
+    {
+      marker: '@event-driven-io/emmett-sqlite',
+      packages: EMMETT_PACKAGES,
+      // sqlite3 compiles from source
+      timeoutMs: 600_000,
+      note: 'sqlite3 may compile from source, about a minute',
+      hint: 'Under `pnpm bench`, turbo passes the task only some environment variables; if npm needs others here (NODE_EXTRA_CA_CERTS, a proxy), run `node src/main.ts --peers` in apps/bench once, or install with',
+    },
+    log,
+  )
 }
 
 interface EmmettConnection {
@@ -94,31 +71,9 @@ interface EmmettModule {
   }): unknown
 }
 
-/**
- * The environment for npm without what pnpm puts into a script's environment (`npm_config_*`
- * settings meant for pnpm, `npm_*`/`pnpm_*` script variables), which npm would read as its own
- * configuration.
- */
-export function npmEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_|pnpm_)/i.test(key) || key === 'INIT_CWD' || key === 'NODE' || key === 'NODE_PATH') continue
-    env[key] = value
-  }
-  return env
-}
-
 /** The installed Emmett version, or undefined when it is not installed. */
 export function emmettVersion(benchRoot: string): string | undefined {
-  const file = path.join(
-    peersDir(benchRoot),
-    'node_modules',
-    '@event-driven-io',
-    'emmett-sqlite',
-    'package.json',
-  )
-  if (!fs.existsSync(file)) return undefined
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version
+  return peerVersion(benchRoot, '@event-driven-io/emmett-sqlite')
 }
 
 function loadEmmett(benchRoot: string): EmmettModule {
