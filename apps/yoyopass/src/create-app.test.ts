@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { silentLogger } from '@eskit/core'
+import { eventually } from '@eskit/test-kit'
 import { useTestDatabase } from '@eskit/test-postgres'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createApp } from './create-app.ts'
@@ -147,13 +148,10 @@ describe('the operator dashboard at /eskit', () => {
         headers: { authorization: `Bearer ${token}`, origin: 'http://localhost' },
       })
       expect(accepted.status).toBe(202)
-      const deadline = Date.now() + 10_000
-      while (
-        writable.collector.status().find((s) => s.name === 'passes.pass_view')?.lastRebuild === undefined
-      ) {
-        if (Date.now() > deadline) throw new Error('the rebuild did not complete')
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
+      await eventually(
+        () => writable.collector.status().find((s) => s.name === 'passes.pass_view')?.lastRebuild,
+        { what: 'the rebuild to complete', timeoutMs: 10_000 },
+      )
     } finally {
       await writable.close()
     }
@@ -177,12 +175,14 @@ describe('the operator dashboard at /eskit', () => {
       }
       const [a] = apps
       if (!a) throw new Error('no app')
-      const deadline = Date.now() + 15_000
-      let nodes: Array<{ nodeId: string; gone: boolean; projections: Array<{ name: string }> }> = []
-      while (nodes.length < 2 && Date.now() < deadline) {
-        nodes = (await json(await a.app.request('http://localhost/eskit/api/state'))).nodes
-        if (nodes.length < 2) await new Promise((resolve) => setTimeout(resolve, 50))
-      }
+      type Node = { nodeId: string; gone: boolean; projections: Array<{ name: string }> }
+      const nodes = await eventually(
+        async () => {
+          const listed: Node[] = (await json(await a.app.request('http://localhost/eskit/api/state'))).nodes
+          return listed.length >= 2 ? listed : undefined
+        },
+        { what: 'both nodes listed', timeoutMs: 15_000, intervalMs: 50 },
+      )
       expect(
         nodes.map((node) => [node.nodeId, node.gone, node.projections.map((p) => p.name).sort()]),
       ).toEqual(

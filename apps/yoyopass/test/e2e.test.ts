@@ -130,9 +130,10 @@ describe('yoyopass over HTTP (real process)', () => {
 
     // A read waiting for a position that never comes is in flight when SIGTERM arrives: it gets its answer.
     const waiting = http(first.url, 'GET', '/passes/kept?after=1000')
-    while ((await http(first.url, 'GET', '/health')).body.requestsInFlight < 2) {
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    await eventually(async () => (await http(first.url, 'GET', '/health')).body.requestsInFlight >= 2, {
+      what: 'two requests in flight',
+      intervalMs: 20,
+    })
     const exit = first.stop()
     const answer = await waiting
     expect(answer.status).toBe(504)

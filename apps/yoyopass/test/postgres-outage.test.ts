@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { eventually } from '@eskit/test-kit'
 import { type PostgresServer, startPostgres } from '@eskit/test-postgres/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { http, runYoyopass, startYoyopass, type YoyopassProcess } from './yoyopass-process.ts'
@@ -18,15 +19,9 @@ afterAll(async () => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+/** Waits up to 30 s for `probe` to give a value (a restarted server takes its time). */
+const until = <T>(probe: () => Promise<T | undefined>, what: string) =>
+  eventually(probe, { what, timeoutMs: 30_000, intervalMs: 50 })
 
 describe('yoyopass on PostgreSQL while the server is down', () => {
   it('refuses writes with 503 UNAVAILABLE, keeps serving reads, says so on /health, and resumes by itself', {
