@@ -2,10 +2,18 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { readProjectionFile } from '@eskit/sqlite-store'
+import { eventually } from '@eskit/test-kit'
 import { createTestDatabase, serverUrl, type TestDatabase } from '@eskit/test-postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLoadClient } from './load-client.ts'
-import { http, runYoyopass, startYoyopass, type YoyopassProcess } from './yoyopass-process.ts'
+import {
+  http,
+  type NodeProjection,
+  runYoyopass,
+  startYoyopass,
+  untilLive,
+  type YoyopassProcess,
+} from './yoyopass-process.ts'
 
 const BUMPED = 'passes.pass_view'
 const OTHERS = ['services.service_list', 'scanning.scan_log', 'scanning.daily_stats']
@@ -53,27 +61,19 @@ async function stopNode(node: YoyopassProcess): Promise<void> {
 
 /** Waits until `name` serves a version starting with `prefix` on the node (its rebuild swapped in). */
 async function untilVersion(url: string, name: string, prefix: string): Promise<void> {
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    const { body } = await http(url, 'GET', '/projections')
-    const status = (body as Array<{ name: string; version: string; state: string }>).find(
-      (s) => s.name === name,
+  let status: unknown
+  try {
+    await eventually(
+      async () => {
+        const listed = (await http(url, 'GET', '/projections')).body as NodeProjection[]
+        const found = listed.find((s) => s.name === name)
+        status = found
+        return found?.state === 'live' && found.version.startsWith(prefix)
+      },
+      { what: `${name} swapped in`, timeoutMs: 60_000, intervalMs: 20 },
     )
-    if (status?.state === 'live' && status.version.startsWith(prefix)) return
-    if (Date.now() > deadline) throw new Error(`${name} not swapped in: ${JSON.stringify(status)}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
-/** Waits until every projection of the node is live at the log head or beyond `position`. */
-async function untilLive(url: string, position: number): Promise<void> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const { body } = await http(url, 'GET', '/projections')
-    const statuses = body as Array<{ state: string; position: number }>
-    if (statuses.every((s) => s.state === 'live' && s.position >= position)) return
-    if (Date.now() > deadline) throw new Error(`projections not live: ${JSON.stringify(body)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+  } catch (error) {
+    throw new Error(`${name} not swapped in: ${JSON.stringify(status)}`, { cause: error })
   }
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { readProjectionFile, snapshotProjections } from '@eskit/sqlite-store'
 import { createTestDatabase, serverUrl, type TestDatabase } from '@eskit/test-postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { http, runYoyopass, startYoyopass, type YoyopassProcess } from './yoyopass-process.ts'
+import { http, runYoyopass, startYoyopass, untilLive, type YoyopassProcess } from './yoyopass-process.ts'
 
 let database: TestDatabase
 const dirs: string[] = []
@@ -29,17 +29,6 @@ async function start(dataDir: string): Promise<YoyopassProcess> {
   const node = await startYoyopass(['serve', '--port', '0', '--data', dataDir, '--events', database.url])
   running.push(node)
   return node
-}
-
-async function untilLive(url: string, position: number): Promise<Array<{ name: string; position: number }>> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const { body } = await http(url, 'GET', '/projections')
-    const statuses = body as Array<{ name: string; state: string; position: number }>
-    if (statuses.every((s) => s.state === 'live' && s.position >= position)) return statuses
-    if (Date.now() > deadline) throw new Error(`projections not live: ${JSON.stringify(body)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 describe('a new node started from a snapshot of a running node', () => {

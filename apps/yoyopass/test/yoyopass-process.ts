@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { eventually } from '@eskit/test-kit'
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.mjs')
 
@@ -112,4 +113,41 @@ export async function http(
   const res = await fetch(`${base}${route}`, init)
   const text = await res.text()
   return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined, headers: res.headers }
+}
+
+/** One projection as a node's `GET /projections` lists it. */
+export interface NodeProjection {
+  name: string
+  version: string
+  state: string
+  position: number
+}
+
+/**
+ * Waits until every projection of the node at `url` is live at `position` or beyond, and returns
+ * them; on a timeout the error carries the last list seen.
+ *
+ * @example
+ * ```ts
+ * const statuses = await untilLive(node.url, head)
+ * ```
+ */
+export async function untilLive(
+  url: string,
+  position: number,
+  timeoutMs = 30_000,
+): Promise<NodeProjection[]> {
+  let last: unknown
+  try {
+    return await eventually(
+      async () => {
+        const statuses = (await http(url, 'GET', '/projections')).body as NodeProjection[]
+        last = statuses
+        return statuses.every((s) => s.state === 'live' && s.position >= position) ? statuses : undefined
+      },
+      { what: 'every projection live', timeoutMs, intervalMs: 50 },
+    )
+  } catch (error) {
+    throw new Error(`projections not live at ${position}: ${JSON.stringify(last)}`, { cause: error })
+  }
 }

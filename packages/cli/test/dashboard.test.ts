@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { eventually } from '@eskit/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BINARY, type RunningOwner, runOwnerOnce, snapshot, startOwner, tempDir } from './helpers.js'
 
@@ -50,17 +51,6 @@ interface State {
   }>
 }
 
-/** Polls an async condition (the helpers' `eventually` is synchronous). */
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 const stateOf = async (url: string): Promise<State> =>
   (await (await fetch(`${url}api/state`)).json()) as State
 
@@ -76,12 +66,15 @@ describe('eskit dashboard --dir', () => {
     const page = await fetch(url)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('<h1 id="title">')
-    const state = await until(async () => {
-      const current = await stateOf(url)
-      return current.projections.length === 3 && current.projections.every((p) => p.state === 'live')
-        ? current
-        : undefined
-    })
+    const state = await eventually(
+      async () => {
+        const current = await stateOf(url)
+        return current.projections.length === 3 && current.projections.every((p) => p.state === 'live')
+          ? current
+          : undefined
+      },
+      { what: 'every projection live on the page', timeoutMs: 20_000, intervalMs: 50 },
+    )
     expect(state.writable).toBe(false)
     expect(state.projections.map((p) => [p.name, p.state, p.position, p.lag])).toEqual([
       ['passes.pass_view', 'live', 600, 0],

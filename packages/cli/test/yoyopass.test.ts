@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { readProjectionFile } from '@eskit/sqlite-store'
+import { eventually } from '@eskit/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RebuildOutcome } from '../src/rebuild-command.js'
 import type { StatusReport } from '../src/status-command.js'
@@ -93,19 +94,19 @@ describe('eskit against a running yoyopass', () => {
     expect((await get(service.url, '/health')).status).toBe(200)
     // The service answers while its projections are still being built from the seeded log: wait
     // until the owner's published status shows every one live at the head.
-    let status = await runEskit(['status', '--dir', projections, '--json'])
-    for (let deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-      const seen = JSON.parse(status.stdout) as StatusReport
-      if (
-        seen.projections.length === VIEWS.length &&
-        seen.projections.every(
-          (p) => p.position === head && p.runtime?.state === 'live' && p.runtime.position === head,
-        )
-      )
-        break
-      await new Promise((resolve) => setTimeout(resolve, 200))
-      status = await runEskit(['status', '--dir', projections, '--json'])
-    }
+    const status = await eventually(
+      async () => {
+        const run = await runEskit(['status', '--dir', projections, '--json'])
+        const seen = JSON.parse(run.stdout) as StatusReport
+        const atHead =
+          seen.projections.length === VIEWS.length &&
+          seen.projections.every(
+            (p) => p.position === head && p.runtime?.state === 'live' && p.runtime.position === head,
+          )
+        return atHead ? run : undefined
+      },
+      { what: 'every projection live at the head in eskit status', timeoutMs: 30_000, intervalMs: 200 },
+    )
     expect(status.code).toBe(0)
     const report = JSON.parse(status.stdout) as StatusReport
     expect(report.owned).toBe(true)
