@@ -81,7 +81,7 @@ describe('the views in build worker threads', () => {
       ).toHaveLength(1)
     }
     expect(parallel.find('info', 'builds on the main thread')).toEqual([])
-    expect(parallel.lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([])
+    expect(parallel.find('warn', 'worker')).toEqual([])
 
     const serial = await build(other.dir, 0)
     expect(serial.find('debug', 'lent to a worker')).toEqual([])
