@@ -73,7 +73,8 @@ function logFacts(file: string): { head: number; types: Map<string, number> } {
  * views between threads is bound by.
  */
 export async function yoyopassBuildsCase(ctx: BenchContext): Promise<void> {
-  const { allTenRepeats, yoyopassPasses } = ctx.config
+  // three rounds in full mode: a true median of alternating pairs on a shared machine
+  const { repeats, yoyopassPasses } = ctx.config
   const logFile = await yoyopassLog(ctx, yoyopassPasses)
   const { head, types } = logFacts(logFile)
   const workers = Math.max(1, os.availableParallelism() - 1)
@@ -117,7 +118,7 @@ export async function yoyopassBuildsCase(ctx: BenchContext): Promise<void> {
     }
   }
 
-  for (let attempt = 0; attempt < allTenRepeats; attempt++) {
+  for (let attempt = 0; attempt < repeats; attempt++) {
     ctx.log(`case ${CASE}: the four views on the main thread (round ${attempt + 1})`)
     samples.serial.push(await build(`serial-${attempt}`, VIEWS, 0))
     ctx.log(`case ${CASE}: the four views with ${workers} build worker(s) (round ${attempt + 1})`)
