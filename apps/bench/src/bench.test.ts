@@ -22,6 +22,7 @@ const TINY: BenchConfig = {
   pgAppends: 100,
   pgBatchedAppends: 500,
   pgLiveAppends: 20,
+  yoyopassPasses: 250,
 }
 
 const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -48,6 +49,7 @@ describe('bench quick mode', () => {
       '9',
       '10',
       '11',
+      '12',
     ])
     for (const row of report.rows.filter((r) => !r.skipped)) {
       expect(row.median, `${row.case} ${row.variant}`).toBeGreaterThanOrEqual(0)

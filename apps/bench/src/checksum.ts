@@ -48,3 +48,36 @@ export function assertDigest(label: string, actual: ViewDigest, expected: ViewDi
     )
   }
 }
+
+/**
+ * Digest of every own table of a projection's database (eskit's `_eskit*` tables left out), rows
+ * ordered by all their columns: for views other than `passes`, compared between two builds.
+ *
+ * @example
+ * ```ts
+ * assertDigest('case 12 workers', tablesDigest(db), tablesDigest(serialDb))
+ * ```
+ */
+export function tablesDigest(db: Database.Database): ViewDigest {
+  const tables = db
+    .prepare(
+      `select name from sqlite_master where type = 'table'
+       and name not like 'sqlite_%' and name not like '\\_eskit%' escape '\\' order by name`,
+    )
+    .pluck()
+    .all() as string[]
+  const hash = createHash('sha256')
+  let count = 0
+  for (const table of tables) {
+    const quoted = `"${table.replaceAll('"', '""')}"`
+    const columns =
+      (db.prepare(`select count(*) from pragma_table_info(?)`).pluck().get(table) as number) || 1
+    const order = Array.from({ length: columns }, (_, i) => i + 1).join(', ')
+    hash.update(`${table}\n`)
+    for (const row of db.prepare(`select * from ${quoted} order by ${order}`).raw().iterate()) {
+      hash.update(`${JSON.stringify(row)}\n`)
+      count++
+    }
+  }
+  return { rows: count, checksum: hash.digest('hex').slice(0, 16) }
+}

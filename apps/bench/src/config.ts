@@ -42,6 +42,8 @@ export interface BenchConfig {
   peerStreams: number
   /** Case 8: log sizes. */
   scaling: number[]
+  /** Case 12: passes yoyopass's seed issues (each with its scans: about 5 events a pass). */
+  yoyopassPasses: number
   /** Case 9 (PostgreSQL): single-event appends per client count, 100-event appends, cross-process appends timed. */
   pgAppends: number
   pgBatchedAppends: number
@@ -73,6 +75,7 @@ export const FULL: BenchConfig = {
   peerEvents: 10_000,
   peerStreams: 1_000,
   scaling: [100_000, 200_000, 400_000, 800_000],
+  yoyopassPasses: 40_400,
   pgAppends: 4_000,
   pgBatchedAppends: 20_000,
   pgLiveAppends: 500,
@@ -103,6 +106,7 @@ export const QUICK: BenchConfig = {
   peerEvents: 600,
   peerStreams: 60,
   scaling: [1_000, 2_000],
+  yoyopassPasses: 600,
   pgAppends: 400,
   pgBatchedAppends: 2_000,
   pgLiveAppends: 50,

@@ -37,6 +37,11 @@ export const CASES: readonly CaseEntry[] = [
     title: '11 parallel builds',
     load: async () => (await import('./cases/parallel-builds.ts')).parallelBuildsCase,
   },
+  {
+    id: 12,
+    title: '12 yoyopass first build',
+    load: async () => (await import('./cases/yoyopass-builds.ts')).yoyopassBuildsCase,
+  },
 ]
 
 /** The cache folder for the current key; folders of other keys (stale logs) are removed. */

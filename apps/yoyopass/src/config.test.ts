@@ -87,6 +87,16 @@ describe('resolveConfig', () => {
     expect(message).toBe('--dashboard-token must be at least 16 characters with no spaces')
   })
 
+  it("takes the build workers from --build-workers or YOYOPASS_BUILD_WORKERS; default: the collector's", () => {
+    expect(resolveConfig({}, {}).buildWorkers).toBeUndefined()
+    expect(resolveConfig({}, { YOYOPASS_BUILD_WORKERS: '0' }).buildWorkers).toBe(0)
+    expect(resolveConfig({ buildWorkers: '3' }, { YOYOPASS_BUILD_WORKERS: '0' }).buildWorkers).toBe(3)
+    expect(() => resolveConfig({ buildWorkers: '-1' }, {})).toThrow(
+      '--build-workers must be an integer from 0 to 64, got "-1"',
+    )
+    expect(() => resolveConfig({ buildWorkers: '65' }, {})).toThrow(ConfigError)
+  })
+
   it('keeps the standard data layout the eskit CLI expects', () => {
     expect(dataPaths('/d')).toEqual({
       events: '/d/events.db',

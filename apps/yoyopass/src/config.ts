@@ -34,6 +34,11 @@ export interface YoyopassConfig {
   dashboardToken?: string
   /** This node's name in the dashboard's cluster view (PostgreSQL log only); default `HOSTNAME-PID`. */
   nodeId?: string
+  /**
+   * Worker threads for builds (`--build-workers`, `YOYOPASS_BUILD_WORKERS`); 0 builds on the main
+   * thread. Default: the collector's (cores − 1, at least 1).
+   */
+  buildWorkers?: number
 }
 
 /** Raw option values as commander and the environment give them (strings). */
@@ -49,6 +54,7 @@ export interface RawOptions {
   waitTimeout?: string | undefined
   dashboardToken?: string | undefined
   nodeId?: string | undefined
+  buildWorkers?: string | undefined
 }
 
 /**
@@ -77,6 +83,7 @@ export class ConfigError extends Error {
  * | `--log-level` | `YOYOPASS_LOG_LEVEL` | `info` |
  * | `--dashboard-token` | `YOYOPASS_DASHBOARD_TOKEN` | none: the dashboard at `/eskit` is read-only |
  * | `--node-id` | `YOYOPASS_NODE_ID` | `HOSTNAME-PID` (names this node in the dashboard's cluster view) |
+ * | `--build-workers N` | `YOYOPASS_BUILD_WORKERS` | the collector's: cores − 1, at least 1 (0 = main thread) |
  *
  * @example
  * ```ts
@@ -104,9 +111,11 @@ export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.
   if (nodeId !== '' && !/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
     throw new ConfigError('--node-id must be 1-128 characters of A-Z a-z 0-9 . _ : -')
   }
+  const buildWorkers = raw.buildWorkers ?? env.YOYOPASS_BUILD_WORKERS ?? ''
   return {
     ...(dashboardToken === '' ? {} : { dashboardToken }),
     ...(nodeId === '' ? {} : { nodeId }),
+    ...(buildWorkers === '' ? {} : { buildWorkers: integer('--build-workers', buildWorkers, 0, 64) }),
     store,
     events: parseEventLog(raw.events ?? env.YOYOPASS_EVENTS ?? 'sqlite'),
     dataDir: path.resolve(raw.data ?? env.YOYOPASS_DATA ?? 'data'),

@@ -79,11 +79,13 @@ describe('serving while a projection rebuilds', () => {
     await first.collector.waitFor(await first.events.head(), { timeoutMs: 30_000 })
     await first.close()
 
+    // on the main thread: what this test is about (a worker's build would not take its turns)
     const second = await createApp({
       store: 'files',
       dataDir,
       logger: silentLogger,
       viewVersions: { 'passes.pass_view': '2' },
+      buildWorkers: 0,
     })
     try {
       const head = await second.events.head()

@@ -68,6 +68,7 @@ export async function createApp(
       events,
       store: projectionStore(config.store, config.dataDir),
       logger,
+      ...(config.buildWorkers === undefined ? {} : { buildWorkers: config.buildWorkers }),
     })
     for (const view of views.all) collector.add(view)
     await collector.start()

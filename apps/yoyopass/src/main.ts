@@ -72,6 +72,12 @@ function withServerOptions(command: Command): Command {
     )
     .addOption(
       new Option(
+        '--build-workers <n>',
+        'worker threads for projection builds, 0 = main thread (default cores - 1, at least 1)',
+      ).env('YOYOPASS_BUILD_WORKERS'),
+    )
+    .addOption(
+      new Option(
         '--node-id <id>',
         "this node's name in the dashboard's cluster view, with a PostgreSQL log (default HOSTNAME-PID)",
       ).env('YOYOPASS_NODE_ID'),

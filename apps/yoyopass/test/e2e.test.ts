@@ -4,7 +4,7 @@ import path from 'node:path'
 import { readProjectionFile } from '@eskit/sqlite-store'
 import { eventually } from '@eskit/test-kit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { http, runYoyopass, startYoyopass, type YoyopassProcess } from './yoyopass-process.ts'
+import { http, runYoyopass, startYoyopass, untilLive, type YoyopassProcess } from './yoyopass-process.ts'
 
 const running: YoyopassProcess[] = []
 const dirs: string[] = []
@@ -220,10 +220,9 @@ describe('deploys: changed versions and --rebuild-projection', () => {
 
     const passes = await http(app.url, 'GET', '/passes?limit=500&consistent=true')
     expect(passes.body.passes).toHaveLength(400)
-    const status = (await http(app.url, 'GET', '/projections')).body as Array<{
-      name: string
-      version: string
-    }>
+    // a consistent read is served by the old file (already at the head); the new version is in
+    // once the build (in a worker thread) is swapped in and the view is live again
+    const status = await untilLive(app.url, head)
     expect(status.find((s) => s.name === 'passes.pass_view')?.version).toMatch(/^2\+/)
     expect(await app.stop()).toBe(0)
 

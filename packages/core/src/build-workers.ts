@@ -297,15 +297,21 @@ export function createBuildWorkers(
       for (const position of positions) {
         if (free <= 0 || isStopping(context)) break
         const group = groups.get(position) ?? []
-        // with more builds than free workers the main thread keeps a share as large as a worker's
-        const shares = group.length > free ? free + 1 : group.length
-        const size = Math.ceil(group.length / shares)
-        for (let start = 0; start < group.length && free > 0; start += size) {
-          if (shares > free && start + size >= group.length) break
+        // with more builds than free workers the main thread keeps a share (the last, never
+        // larger than a worker's); the shares differ by at most one build
+        const mainKeepsOne = group.length > free
+        const shares = mainKeepsOne ? free + 1 : group.length
+        const toWorkers = mainKeepsOne ? shares - 1 : shares
+        const base = Math.floor(group.length / shares)
+        const larger = group.length % shares
+        let start = 0
+        for (let share = 0; share < toWorkers && free > 0; share++) {
+          const size = base + (share < larger ? 1 : 0)
           if ((await lend(group.slice(start, start + size), position)) > 0) {
             lent = true
             free -= 1
           }
+          start += size
         }
       }
       return lent

@@ -134,6 +134,12 @@ describe('parallel builds in worker threads', { timeout: 30_000 }, () => {
       expect(lent(parallel.logger, name)).toBeGreaterThanOrEqual(1)
       expect(parallel.collector.status().find((s) => s.name === name)?.position).toBe(head)
     }
+    // three free workers for three builds at checkpoint 0: one each from the start, none kept back
+    const lentFromStart = parallel.logger
+      .find('debug', 'projection build lent to a worker')
+      .filter((line) => line.fields?.from === 0)
+      .map((line) => line.fields?.name)
+    expect(lentFromStart.sort()).toEqual([...names].sort())
     for (const name of ['worker.passes', 'worker.totals']) {
       // progress while the worker built it: a position short of the target
       expect(parallel.progress.some((p) => p.name === name && p.position > 0 && p.position < p.target)).toBe(

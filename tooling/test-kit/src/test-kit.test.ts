@@ -1,6 +1,14 @@
 import fs from 'node:fs'
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { createManualClock, eventually, faultyStore, recordingLogger, tempDir } from './index.js'
+import {
+  createManualClock,
+  dumpProjectionFile,
+  eventually,
+  faultyStore,
+  recordingLogger,
+  tempDir,
+} from './index.js'
 
 describe('eventually', () => {
   it('returns the first value that is not false, null or undefined', async () => {
@@ -70,6 +78,58 @@ describe('tempDir', () => {
     fs.writeFileSync(`${dir}/x`, '1')
     cleanup()
     expect(fs.existsSync(dir)).toBe(false)
+  })
+})
+
+describe('dumpProjectionFile', () => {
+  it("hashes the rows of the own tables in order, leaving eskit's bookkeeping out", () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const write = (file: string, rows: Array<[string, number]>, checkpoint: number) => {
+        const db = new Database(`${dir}/${file}`)
+        db.exec('create table passes (id text primary key, scans integer)')
+        db.exec('create table _eskit_checkpoint (position integer)')
+        db.prepare('insert into _eskit_checkpoint values (?)').run(checkpoint)
+        for (const row of rows) db.prepare('insert into passes values (?, ?)').run(...row)
+        db.close()
+      }
+      write(
+        'a.db',
+        [
+          ['p-1', 1],
+          ['p-2', 2],
+        ],
+        10,
+      )
+      write(
+        'b.db',
+        [
+          ['p-2', 2],
+          ['p-1', 1],
+        ],
+        20,
+      )
+      write(
+        'c.db',
+        [
+          ['p-1', 1],
+          ['p-2', 3],
+        ],
+        10,
+      )
+      const a = dumpProjectionFile(`${dir}/a.db`)
+      expect(a.rows).toBe(2)
+      expect(JSON.parse(a.text)).toEqual({
+        passes: [
+          ['p-1', 1],
+          ['p-2', 2],
+        ],
+      })
+      expect(dumpProjectionFile(`${dir}/b.db`).sha256).toBe(a.sha256)
+      expect(dumpProjectionFile(`${dir}/c.db`).sha256).not.toBe(a.sha256)
+    } finally {
+      cleanup()
+    }
   })
 })
 

@@ -1,3 +1,4 @@
+import type { ProjectionSource } from '@eskit/core'
 import { defineStatements, defineView, type Params, type View } from '@eskit/kysely-views'
 import type { Kysely } from 'kysely'
 import type { YoyoEvent } from '../events.ts'
@@ -67,6 +68,8 @@ const statements = defineStatements((db: Kysely<DailyStatsTables>) => ({
 /**
  * `scanning.daily_stats`: an aggregate per UTC day and service — passes issued, scans accepted
  * and denied, distinct passes scanned.
+ * `source` names the module and export a build worker thread imports it from (`createViews`
+ * sets it to `src/worker-views.ts`).
  *
  * @example
  * ```ts
@@ -74,8 +77,9 @@ const statements = defineStatements((db: Kysely<DailyStatsTables>) => ({
  * await createReader(collector, view).selectFrom('daily_stats').selectAll().orderBy('day').execute()
  * ```
  */
-export function createDailyStatsView(version = '1'): View<DailyStatsTables> {
+export function createDailyStatsView(version = '1', source?: ProjectionSource): View<DailyStatsTables> {
   return defineView<DailyStatsTables, YoyoEvent>({
+    ...(source === undefined ? {} : { module: source.module, export: source.export }),
     name: 'scanning.daily_stats',
     version,
     migrations: [

@@ -3,6 +3,7 @@ import { createDailyStatsView, type DailyStatsTables } from './daily-stats.ts'
 import { createPassView, type PassViewTables } from './pass-view.ts'
 import { createScanLogView, type ScanLogTables } from './scan-log.ts'
 import { createServiceListView, type ServiceListTables } from './service-list.ts'
+import { workerViewsModule } from './worker-module.ts'
 
 export type { DailyStatsTables } from './daily-stats.ts'
 export type { PassViewTables } from './pass-view.ts'
@@ -39,7 +40,9 @@ export interface YoyoViews {
 
 /**
  * Builds the four views. `versions` overrides a view's version (default `'1'`): what a deploy
- * does when a view's logic changes, and how the e2e tests force a one-projection rebuild.
+ * does when a view's logic changes, and how the e2e tests force a one-projection rebuild. Each
+ * view's `source` names its export of `src/worker-views.ts` (`dist/worker-views.mjs` when built),
+ * so the collector can build it in a worker thread.
  *
  * @example
  * ```ts
@@ -48,10 +51,15 @@ export interface YoyoViews {
  * ```
  */
 export function createViews(versions: Partial<Record<ViewName, string>> = {}): YoyoViews {
-  const serviceList = createServiceListView(versions['services.service_list'])
-  const passView = createPassView(versions['passes.pass_view'])
-  const scanLog = createScanLogView(versions['scanning.scan_log'])
-  const dailyStats = createDailyStatsView(versions['scanning.daily_stats'])
+  // each view names its export of the worker module, whose URL carries these versions
+  const module = workerViewsModule(versions)
+  const serviceList = createServiceListView(versions['services.service_list'], {
+    module,
+    export: 'serviceList',
+  })
+  const passView = createPassView(versions['passes.pass_view'], { module, export: 'passView' })
+  const scanLog = createScanLogView(versions['scanning.scan_log'], { module, export: 'scanLog' })
+  const dailyStats = createDailyStatsView(versions['scanning.daily_stats'], { module, export: 'dailyStats' })
   return { serviceList, passView, scanLog, dailyStats, all: [serviceList, passView, scanLog, dailyStats] }
 }
 

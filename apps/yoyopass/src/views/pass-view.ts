@@ -1,3 +1,4 @@
+import type { ProjectionSource } from '@eskit/core'
 import { defineStatements, defineView, type Params, type View } from '@eskit/kysely-views'
 import type { Kysely } from 'kysely'
 import type { YoyoEvent } from '../events.ts'
@@ -54,6 +55,8 @@ const statements = defineStatements((db: Kysely<PassViewTables>) => ({
 
 /**
  * `passes.pass_view`: one row per pass with its holder, status and scan counts.
+ * `source` names the module and export a build worker thread imports it from (`createViews`
+ * sets it to `src/worker-views.ts`).
  *
  * @example
  * ```ts
@@ -62,8 +65,9 @@ const statements = defineStatements((db: Kysely<PassViewTables>) => ({
  *   .where('id', '=', 'p-1').executeTakeFirst()
  * ```
  */
-export function createPassView(version = '1'): View<PassViewTables> {
+export function createPassView(version = '1', source?: ProjectionSource): View<PassViewTables> {
   return defineView<PassViewTables, YoyoEvent>({
+    ...(source === undefined ? {} : { module: source.module, export: source.export }),
     name: 'passes.pass_view',
     version,
     migrations: [

@@ -1,3 +1,4 @@
+import type { ProjectionSource } from '@eskit/core'
 import { defineStatements, defineView, type Params, type View } from '@eskit/kysely-views'
 import type { Kysely } from 'kysely'
 import type { YoyoEvent } from '../events.ts'
@@ -44,6 +45,8 @@ const statements = defineStatements((db: Kysely<ScanLogTables>) => ({
 
 /**
  * `scanning.scan_log`: every scan, newest last, searchable by pass and by service.
+ * `source` names the module and export a build worker thread imports it from (`createViews`
+ * sets it to `src/worker-views.ts`).
  *
  * @example
  * ```ts
@@ -51,8 +54,9 @@ const statements = defineStatements((db: Kysely<ScanLogTables>) => ({
  * await createReader(collector, view).selectFrom('scans').selectAll().where('pass_id', '=', 'p-1').execute()
  * ```
  */
-export function createScanLogView(version = '1'): View<ScanLogTables> {
+export function createScanLogView(version = '1', source?: ProjectionSource): View<ScanLogTables> {
   return defineView<ScanLogTables, YoyoEvent>({
+    ...(source === undefined ? {} : { module: source.module, export: source.export }),
     name: 'scanning.scan_log',
     version,
     migrations: [

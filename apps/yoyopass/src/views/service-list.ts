@@ -1,3 +1,4 @@
+import type { ProjectionSource } from '@eskit/core'
 import { defineStatements, defineView, type Params, type View } from '@eskit/kysely-views'
 import type { Kysely } from 'kysely'
 import type { YoyoEvent } from '../events.ts'
@@ -53,6 +54,8 @@ const statements = defineStatements((db: Kysely<ServiceListTables>) => ({
 
 /**
  * `services.service_list`: every service with its gates and running counts of passes and scans.
+ * `source` names the module and export a build worker thread imports it from (`createViews`
+ * sets it to `src/worker-views.ts`).
  *
  * @example
  * ```ts
@@ -61,8 +64,9 @@ const statements = defineStatements((db: Kysely<ServiceListTables>) => ({
  * await createReader(collector, view).selectFrom('services').selectAll().execute()
  * ```
  */
-export function createServiceListView(version = '1'): View<ServiceListTables> {
+export function createServiceListView(version = '1', source?: ProjectionSource): View<ServiceListTables> {
   return defineView<ServiceListTables, YoyoEvent>({
+    ...(source === undefined ? {} : { module: source.module, export: source.export }),
     name: 'services.service_list',
     version,
     migrations: [
