@@ -1,7 +1,16 @@
 import { type RootOperationNode, SqliteQueryCompiler } from 'kysely'
 import { compileOnlyDb } from './compile-only-db.js'
 import { readNodeShape, sameNodeStructure } from './node-shape.js'
-import { materialize, RecordedCallback, recordedStep, replay, type Step } from './query-recorder.js'
+import {
+  CALL as CALL_STEP,
+  GET as GET_STEP,
+  materialize,
+  RecordedCallback,
+  ROOT as ROOT_STEP,
+  recordedStep,
+  replay,
+  type Step,
+} from './query-recorder.js'
 import { toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery } from './view-query.js'
 
@@ -363,8 +372,8 @@ function valuesOf(reading: Reading): unknown[] {
 }
 
 function readStep(step: Step, reading: Reading): boolean {
-  switch (step.type) {
-    case 'root':
+  switch (step.kind) {
+    case ROOT_STEP:
       if (step.isDb) {
         tok(reading, DB)
         return true
@@ -373,13 +382,13 @@ function readStep(step: Step, reading: Reading): boolean {
       if (step.stamp !== reading.stamp) return false
       tok(reading, ROOT, step.number)
       return true
-    case 'get':
-      if (!readStep(step.parent, reading)) return false
+    case GET_STEP:
+      if (!readStep(step.parent as Step, reading)) return false
       tok(reading, GET)
       reading.names[reading.nameCount++] = step.name
       return true
-    case 'call': {
-      if (!readStep(step.parent, reading)) return false
+    case CALL_STEP: {
+      if (!readStep(step.parent as Step, reading)) return false
       const { args } = step
       tok(reading, CALL, args.length)
       for (let i = 0; i < args.length; i++) if (!readValue(args, i, args[i], reading)) return false
