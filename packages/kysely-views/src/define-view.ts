@@ -14,6 +14,7 @@ import { type ConnectionState, connectionState, runQuery, statementFor } from '.
 import { QueryFailure } from './query-failure.js'
 import { recordedStep, recordingDb, type Step } from './query-recorder.js'
 import { compileRecorded } from './recorded-shape.js'
+import { type LookupHint, lookupHint } from './shape-cache.js'
 import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 import { type ViewTransaction, viewTransaction } from './view-transaction.js'
@@ -192,12 +193,15 @@ export function defineView<Tables, Events extends NewEvent>(
   type Handler = (event: StoredEvent, db: Kysely<Tables>, tx: ViewTransaction) => HandlerResult
   // No prototype: an event type named "constructor" or "toString" must not find a handler.
   const handlers: Record<string, Handler | undefined> = Object.create(null)
+  // Per event type, where the recorded query of its handler was found last time.
+  const hints: Record<string, LookupHint> = Object.create(null)
   for (const [type, handler] of Object.entries(on as Record<string, unknown>)) {
     if (handler === undefined) continue
     if (typeof handler !== 'function') {
       throw new EskitError('INVALID_ARGUMENT', `view "${name}": the handler for ${type} is not a function`)
     }
     handlers[type] = handler as Handler
+    hints[type] = lookupHint()
   }
   const eventTypes = Object.freeze(Object.keys(handlers))
   const steps = compileMigrations(name, migrations)
@@ -215,7 +219,7 @@ export function defineView<Tables, Events extends NewEvent>(
       if (handler === undefined) continue
       try {
         const result = handler(event, db, tx)
-        if (result !== undefined && result !== null) execute(state, result)
+        if (result !== undefined && result !== null) execute(state, result, hints[event.type])
       } catch (error) {
         throw handlerFailure(name, event, error)
       }
@@ -347,11 +351,15 @@ function atomically(state: ConnectionState, work: () => void): void {
   statementFor(state, 'RELEASE eskit_view').run()
 }
 
-function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[]): void {
+function execute(
+  state: ConnectionState,
+  result: ViewQuery | readonly ViewQuery[],
+  hint: LookupHint | undefined,
+): void {
   // A recording first: checking it is one proxy trap, where instanceof and isArray are more.
   const step = recordedStep(result)
   if (step !== undefined) {
-    runRecorded(state, step)
+    runRecorded(state, step, hint)
   } else if (result instanceof BoundQuery) {
     runBound(state, result)
   } else if (Array.isArray(result)) {
@@ -363,7 +371,7 @@ function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[
 
 function executeOne(state: ConnectionState, item: unknown): void {
   const step = recordedStep(item)
-  if (step !== undefined) runRecorded(state, step)
+  if (step !== undefined) runRecorded(state, step, undefined)
   else if (item instanceof BoundQuery) runBound(state, item)
   else if (isViewQuery(item)) runQuery(state, item)
   else if (typeof (item as { then?: unknown } | null)?.then === 'function') {
@@ -392,8 +400,8 @@ function runBound(state: ConnectionState, query: BoundQuery<unknown>): void {
   }
 }
 
-function runRecorded(state: ConnectionState, step: Step): void {
-  const recorded = compileRecorded(step)
+function runRecorded(state: ConnectionState, step: Step, hint: LookupHint | undefined): void {
+  const recorded = compileRecorded(step, hint)
   if ('built' in recorded) {
     // Not a query after all (e.g. `.execute()`'s promise): reported as that value is.
     executeOne(state, recorded.built)

@@ -40,7 +40,13 @@ export class Step {
   stamp = 0
   number = 0
 
-  constructor(kind: StepKind, parent: Step | undefined, name: string, args: readonly unknown[], isDb: boolean) {
+  constructor(
+    kind: StepKind,
+    parent: Step | undefined,
+    name: string,
+    args: readonly unknown[],
+    isDb: boolean,
+  ) {
     this.kind = kind
     this.parent = parent
     this.name = name
