@@ -191,19 +191,17 @@ export function defineView<Tables, Events extends NewEvent>(
   }
 
   type Handler = (event: StoredEvent, db: Kysely<Tables>, tx: ViewTransaction) => HandlerResult
-  // No prototype: an event type named "constructor" or "toString" must not find a handler.
-  const handlers: Record<string, Handler | undefined> = Object.create(null)
-  // Per event type, where the recorded query of its handler was found last time.
-  const hints: Record<string, LookupHint> = Object.create(null)
+  // Per event type, the handler and where its recorded query was found last time; a Map, since
+  // an event type named "constructor" or "toString" must not find a handler.
+  const handlers = new Map<string, { handler: Handler; hint: LookupHint }>()
   for (const [type, handler] of Object.entries(on as Record<string, unknown>)) {
     if (handler === undefined) continue
     if (typeof handler !== 'function') {
       throw new EskitError('INVALID_ARGUMENT', `view "${name}": the handler for ${type} is not a function`)
     }
-    handlers[type] = handler as Handler
-    hints[type] = lookupHint()
+    handlers.set(type, { handler: handler as Handler, hint: lookupHint() })
   }
-  const eventTypes = Object.freeze(Object.keys(handlers))
+  const eventTypes = Object.freeze([...handlers.keys()])
   const steps = compileMigrations(name, migrations)
   const schema = Object.freeze(steps.map((step) => step.compiled.sql))
   const schemaFingerprint = fingerprint(steps)
@@ -215,11 +213,11 @@ export function defineView<Tables, Events extends NewEvent>(
     const tx = viewTransaction(state)
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as StoredEvent
-      const handler = handlers[event.type]
-      if (handler === undefined) continue
+      const entry = handlers.get(event.type)
+      if (entry === undefined) continue
       try {
-        const result = handler(event, db, tx)
-        if (result !== undefined && result !== null) execute(state, result, hints[event.type])
+        const result = entry.handler(event, db, tx)
+        if (result !== undefined && result !== null) execute(state, result, entry.hint)
       } catch (error) {
         throw handlerFailure(name, event, error)
       }

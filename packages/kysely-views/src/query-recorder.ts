@@ -167,7 +167,7 @@ function getTrap(step: Step, name: string | symbol): unknown {
   // Used outside eskit (as a parameter of a `sql` template) or executed, a recording turns into
   // the real builder: execute() then rejects with INVALID_STATE as the build-only Kysely does,
   // instead of doing nothing.
-  if (MATERIALIZING.has(name)) {
+  if (materializes(name)) {
     return (...args: unknown[]) => {
       const real = materialize(step) as Record<string, (...a: unknown[]) => unknown>
       return (real[name] as (...a: unknown[]) => unknown).apply(real, args)
@@ -188,14 +188,21 @@ function getTrap(step: Step, name: string | symbol): unknown {
 const NO_ARGS: readonly unknown[] = Object.freeze([])
 const dbMethods = new Map<string, unknown>()
 
-const MATERIALIZING = new Set([
-  'toOperationNode',
-  'compile',
-  'execute',
-  'executeTakeFirst',
-  'executeTakeFirstOrThrow',
-  'stream',
-])
+// A switch rather than a Set: property keys and these literals are internalized strings, so
+// each case is a pointer comparison, cheaper than hashing the name on every property read.
+function materializes(name: string): boolean {
+  switch (name) {
+    case 'toOperationNode':
+    case 'compile':
+    case 'execute':
+    case 'executeTakeFirst':
+    case 'executeTakeFirstOrThrow':
+    case 'stream':
+      return true
+    default:
+      return false
+  }
+}
 
 /** The real Kysely object a recording stands for, built on the compile-only Kysely. */
 export function materialize(step: Step): unknown {

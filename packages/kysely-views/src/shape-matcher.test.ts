@@ -188,7 +188,9 @@ describe('a shape matcher', () => {
               eb
                 .selectFrom('other')
                 .select('other.id')
-                .where((inner) => (outer ? eb : inner)('other.id', '=', eb.ref('items.id'))),
+                .where((inner) =>
+                  (outer ? (eb as unknown as typeof inner) : inner)('other.id', '=', eb.ref('items.id')),
+                ),
             ),
           )
     expectRefused(correlated(true), correlated(false))
