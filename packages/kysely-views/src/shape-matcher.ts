@@ -43,7 +43,9 @@ class Generator {
     return name
   }
 
+  /** An expression for `value`: a string literal for strings, else a slot of the constants. */
   constant(value: unknown): string {
+    if (typeof value === 'string') return JSON.stringify(value)
     this.constants.push(value)
     return `K[${this.constants.length - 1}]`
   }
