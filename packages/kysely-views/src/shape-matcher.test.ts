@@ -91,6 +91,22 @@ describe('a shape matcher', () => {
     expect(matched?.values).toEqual(['id-7', 7, '2026-01-07T00:00:00.000Z', '{"i":7,"flags":[7,8]}'])
   })
 
+  test('names and structural strings of any content are compared as they are', () => {
+    const odd = ['we"ird\n\u2028name', "it's", '\\', '\uD800', ['$', '{x}'].join('')]
+    const aliased =
+      (alias: string, value: string): Build =>
+      (db) =>
+        db
+          .selectFrom('items')
+          .select((eb) => eb.ref('id').as(alias))
+          .where('tag', '=', value)
+    for (const alias of odd) {
+      const hint = hintFor(aliased(alias, 'a'))
+      expect(matchOf(hint, aliased(alias, odd.join()))).toEqual(kysely(aliased(alias, odd.join())))
+      for (const other of odd) if (other !== alias) expect(matchOf(hint, aliased(other, 'a'))).toBeUndefined()
+    }
+  })
+
   test('refuses a null where its shape has a value, and the other way round', () => {
     const set =
       (tag: string | null): Build =>
