@@ -138,7 +138,7 @@ interface MigrationStep {
  * Handlers run synchronously inside the store's batch transaction; each returns the queries to
  * run (or runs them through `tx`). The `db` a handler gets records its Kysely calls: a query's
  * structure is built and compiled with Kysely once, later events only bind their values (a
- * full rebuild at 0.55–0.6× raw better-sqlite3). For the rest of the speed, return statements
+ * full rebuild at 0.54–0.59× raw better-sqlite3). For the rest of the speed, return statements
  * from {@link defineStatements} (see the README).
  *
  * @example
