@@ -14,6 +14,7 @@ import { type ConnectionState, connectionState, runQuery, statementFor } from '.
 import { QueryFailure } from './query-failure.js'
 import { recordedStep, recordingDb, type Step } from './query-recorder.js'
 import { compileRecorded } from './recorded-shape.js'
+import { type LookupHint, lookupHint } from './shape-cache.js'
 import { type SqliteConnection, toSqliteValue } from './sqlite-connection.js'
 import { compileViewQuery, isViewQuery, type ViewQuery } from './view-query.js'
 import { type ViewTransaction, viewTransaction } from './view-transaction.js'
@@ -136,9 +137,9 @@ interface MigrationStep {
  * Defines a typed projection with Kysely: schema as migrations, one handler per event type.
  * Handlers run synchronously inside the store's batch transaction; each returns the queries to
  * run (or runs them through `tx`). The `db` a handler gets records its Kysely calls: a query's
- * structure is built and compiled with Kysely once, later events only bind their values (about
- * 0.5× raw better-sqlite3). For the last third of speed, return statements from
- * {@link defineStatements} (see the README).
+ * structure is built and compiled with Kysely once, later events only bind their values (a
+ * full rebuild at 0.54–0.59× raw better-sqlite3). For the rest of the speed, return statements
+ * from {@link defineStatements} (see the README).
  *
  * @example
  * ```ts
@@ -190,16 +191,17 @@ export function defineView<Tables, Events extends NewEvent>(
   }
 
   type Handler = (event: StoredEvent, db: Kysely<Tables>, tx: ViewTransaction) => HandlerResult
-  // No prototype: an event type named "constructor" or "toString" must not find a handler.
-  const handlers: Record<string, Handler | undefined> = Object.create(null)
+  // Per event type, the handler and where its recorded query was found last time; a Map, since
+  // an event type named "constructor" or "toString" must not find a handler.
+  const handlers = new Map<string, { handler: Handler; hint: LookupHint }>()
   for (const [type, handler] of Object.entries(on as Record<string, unknown>)) {
     if (handler === undefined) continue
     if (typeof handler !== 'function') {
       throw new EskitError('INVALID_ARGUMENT', `view "${name}": the handler for ${type} is not a function`)
     }
-    handlers[type] = handler as Handler
+    handlers.set(type, { handler: handler as Handler, hint: lookupHint() })
   }
-  const eventTypes = Object.freeze(Object.keys(handlers))
+  const eventTypes = Object.freeze([...handlers.keys()])
   const steps = compileMigrations(name, migrations)
   const schema = Object.freeze(steps.map((step) => step.compiled.sql))
   const schemaFingerprint = fingerprint(steps)
@@ -211,11 +213,11 @@ export function defineView<Tables, Events extends NewEvent>(
     const tx = viewTransaction(state)
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as StoredEvent
-      const handler = handlers[event.type]
-      if (handler === undefined) continue
+      const entry = handlers.get(event.type)
+      if (entry === undefined) continue
       try {
-        const result = handler(event, db, tx)
-        if (result !== undefined && result !== null) execute(state, result)
+        const result = entry.handler(event, db, tx)
+        if (result !== undefined && result !== null) execute(state, result, entry.hint)
       } catch (error) {
         throw handlerFailure(name, event, error)
       }
@@ -347,11 +349,15 @@ function atomically(state: ConnectionState, work: () => void): void {
   statementFor(state, 'RELEASE eskit_view').run()
 }
 
-function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[]): void {
+function execute(
+  state: ConnectionState,
+  result: ViewQuery | readonly ViewQuery[],
+  hint: LookupHint | undefined,
+): void {
   // A recording first: checking it is one proxy trap, where instanceof and isArray are more.
   const step = recordedStep(result)
   if (step !== undefined) {
-    runRecorded(state, step)
+    runRecorded(state, step, hint)
   } else if (result instanceof BoundQuery) {
     runBound(state, result)
   } else if (Array.isArray(result)) {
@@ -363,7 +369,7 @@ function execute(state: ConnectionState, result: ViewQuery | readonly ViewQuery[
 
 function executeOne(state: ConnectionState, item: unknown): void {
   const step = recordedStep(item)
-  if (step !== undefined) runRecorded(state, step)
+  if (step !== undefined) runRecorded(state, step, undefined)
   else if (item instanceof BoundQuery) runBound(state, item)
   else if (isViewQuery(item)) runQuery(state, item)
   else if (typeof (item as { then?: unknown } | null)?.then === 'function') {
@@ -392,8 +398,8 @@ function runBound(state: ConnectionState, query: BoundQuery<unknown>): void {
   }
 }
 
-function runRecorded(state: ConnectionState, step: Step): void {
-  const recorded = compileRecorded(step)
+function runRecorded(state: ConnectionState, step: Step, hint: LookupHint | undefined): void {
+  const recorded = compileRecorded(step, hint)
   if ('built' in recorded) {
     // Not a query after all (e.g. `.execute()`'s promise): reported as that value is.
     executeOne(state, recorded.built)

@@ -12,37 +12,65 @@ import { compileOnlyDb } from './compile-only-db.js'
  * callback), a property read, or a call with its arguments. Callbacks run at once, as Kysely runs
  * them, with a recording root as their argument; their result is recorded with the call.
  */
-export type Step = RootStep | GetStep | CallStep
+export type StepKind = typeof ROOT | typeof GET | typeof CALL
 
-/** The handler's `db` (`isDb`) or the argument of a recorded callback. */
-export interface RootStep {
-  readonly type: 'root'
-  readonly isDb: boolean
-  /** Set while a recording is read: the reading it was numbered in, and its number there. */
-  stamp: number
-  number: number
-}
-
+/** The handler's `db` or the argument of a recorded callback. */
+export const ROOT = 0
 /** `parent.name`. */
-export interface GetStep {
-  readonly type: 'get'
-  readonly parent: Step
-  readonly name: string
-}
-
+export const GET = 1
 /** `parent(...args)`; `this` is the parent's parent when the parent is a property read. */
-export interface CallStep {
-  readonly type: 'call'
-  readonly parent: Step
+export const CALL = 2
+
+/**
+ * One step of a recording. All steps share this one class (a numeric `kind` instead of one type
+ * per kind), so the code that reads recordings sees one object layout; each step is also the
+ * handler of its own proxy, so a recorded call allocates the step and the proxy and nothing else.
+ */
+export class Step {
+  readonly kind: StepKind
+  /** Undefined only for a root. */
+  readonly parent: Step | undefined
+  /** The property a GET reads ('' otherwise). */
+  readonly name: string
+  /** The arguments of a CALL (empty otherwise). */
   readonly args: readonly unknown[]
+  /** A root that is the handler's `db` (false: a callback's argument). */
+  readonly isDb: boolean
+  /** Set while a recording is read: the reading a callback root was numbered in, and its number. */
+  stamp = 0
+  number = 0
+
+  constructor(
+    kind: StepKind,
+    parent: Step | undefined,
+    name: string,
+    args: readonly unknown[],
+    isDb: boolean,
+  ) {
+    this.kind = kind
+    this.parent = parent
+    this.name = name
+    this.args = args
+    this.isDb = isDb
+  }
+
+  // ---- proxy traps (the step is its proxy's handler) ----
+
+  get(_target: unknown, name: string | symbol): unknown {
+    return getTrap(this, name)
+  }
+
+  apply(_target: unknown, _this: unknown, args: unknown[]): unknown {
+    return applyTrap(this, args)
+  }
 }
 
 /** A callback argument: its argument root and what it returned (`ran` false: `$if` skipped it). */
 export class RecordedCallback {
-  readonly root: RootStep
+  readonly root: Step
   readonly ran: boolean
   readonly result: unknown
-  constructor(root: RootStep, ran: boolean, result: unknown) {
+  constructor(root: Step, ran: boolean, result: unknown) {
     this.root = root
     this.ran = ran
     this.result = result
@@ -71,23 +99,24 @@ const keep: Substitute = (_container, _key, value) => value
  * recording, callback or substituted value are passed as they are (the same object).
  */
 export function replay(step: Step, db: unknown, substitute: Substitute = keep): unknown {
-  const roots = new Map<RootStep, unknown>()
+  const roots = new Map<Step, unknown>()
   const realOf = (at: Step): unknown => {
-    switch (at.type) {
-      case 'root': {
+    switch (at.kind) {
+      case ROOT: {
         if (at.isDb) return db
         if (!roots.has(at)) throw new TypeError('a callback argument was used outside its callback')
         return roots.get(at)
       }
-      case 'get':
-        return (realOf(at.parent) as Record<string, unknown>)[at.name]
-      case 'call': {
+      case GET:
+        return (realOf(at.parent as Step) as Record<string, unknown>)[at.name]
+      case CALL: {
         const args = at.args.map((arg, index) => argument(at.args, index, arg))
-        if (at.parent.type === 'get') {
-          const self = realOf(at.parent.parent) as Record<string, (...a: unknown[]) => unknown>
-          return (self[at.parent.name] as (...a: unknown[]) => unknown).apply(self, args)
+        const parent = at.parent as Step
+        if (parent.kind === GET) {
+          const self = realOf(parent.parent as Step) as Record<string, (...a: unknown[]) => unknown>
+          return (self[parent.name] as (...a: unknown[]) => unknown).apply(self, args)
         }
-        return (realOf(at.parent) as (...a: unknown[]) => unknown)(...args)
+        return (realOf(parent) as (...a: unknown[]) => unknown)(...args)
       }
     }
   }
@@ -122,8 +151,7 @@ export function replay(step: Step, db: unknown, substitute: Substitute = keep): 
   return realOf(step)
 }
 
-const getHandler = (target: { [STEP]: Step }, name: string | symbol): unknown => {
-  const step = target[STEP]
+function getTrap(step: Step, name: string | symbol): unknown {
   if (typeof name === 'symbol') {
     if (name === STEP) return step
     if (name === Symbol.toPrimitive) {
@@ -139,70 +167,81 @@ const getHandler = (target: { [STEP]: Step }, name: string | symbol): unknown =>
   // Used outside eskit (as a parameter of a `sql` template) or executed, a recording turns into
   // the real builder: execute() then rejects with INVALID_STATE as the build-only Kysely does,
   // instead of doing nothing.
-  if (MATERIALIZING.has(name)) {
+  if (materializes(name)) {
     return (...args: unknown[]) => {
       const real = materialize(step) as Record<string, (...a: unknown[]) => unknown>
       return (real[name] as (...a: unknown[]) => unknown).apply(real, args)
     }
   }
-  if (step.type === 'root' && step.isDb) {
+  if (step.isDb) {
     // `db.insertInto`, `db.updateTable`, …: the same for every query, made once.
     let proxy = dbMethods.get(name)
     if (proxy === undefined) {
-      proxy = proxyFor({ type: 'get', parent: step, name })
+      proxy = proxyFor(new Step(GET, step, name, NO_ARGS, false))
       if (dbMethods.size < 256) dbMethods.set(name, proxy)
     }
     return proxy
   }
-  return proxyFor({ type: 'get', parent: step, name })
+  return proxyFor(new Step(GET, step, name, NO_ARGS, false))
 }
 
+const NO_ARGS: readonly unknown[] = Object.freeze([])
 const dbMethods = new Map<string, unknown>()
 
-const MATERIALIZING = new Set([
-  'toOperationNode',
-  'compile',
-  'execute',
-  'executeTakeFirst',
-  'executeTakeFirstOrThrow',
-  'stream',
-])
+// A switch rather than a Set: property keys and these literals are internalized strings, so
+// each case is a pointer comparison, cheaper than hashing the name on every property read.
+function materializes(name: string): boolean {
+  switch (name) {
+    case 'toOperationNode':
+    case 'compile':
+    case 'execute':
+    case 'executeTakeFirst':
+    case 'executeTakeFirstOrThrow':
+    case 'stream':
+      return true
+    default:
+      return false
+  }
+}
 
 /** The real Kysely object a recording stands for, built on the compile-only Kysely. */
 export function materialize(step: Step): unknown {
   return replay(step, compileOnlyDb())
 }
 
-const applyHandler = (target: { [STEP]: Step }, _this: unknown, args: unknown[]): unknown => {
-  const step = target[STEP]
-  const conditional = step.type === 'get' && step.name === '$if'
+function applyTrap(step: Step, args: unknown[]): unknown {
+  const conditional = step.kind === GET && step.name === '$if'
   // The engine hands the trap a fresh array: it becomes the recorded arguments.
-  const recordedArgs = args
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]
     if (typeof arg === 'function' && recordedStep(arg) === undefined) {
       // `$if(condition, fn)` runs fn only when the condition holds, as Kysely does.
       const runs = !conditional || Boolean(args[0])
-      const root: RootStep = { type: 'root', isDb: false, stamp: 0, number: 0 }
+      const root = new Step(ROOT, undefined, '', NO_ARGS, false)
       const result = runs ? (arg as (a: unknown) => unknown)(proxyFor(root)) : undefined
-      recordedArgs[i] = new RecordedCallback(root, runs, result)
-    } else {
-      recordedArgs[i] = conditional && i === 0 ? Boolean(arg) : arg
+      args[i] = new RecordedCallback(root, runs, result)
+    } else if (conditional && i === 0) {
+      args[i] = Boolean(arg)
     }
   }
-  return proxyFor({ type: 'call', parent: step, args: recordedArgs })
+  return proxyFor(new Step(CALL, step, '', args, false))
 }
 
-const functionHandler: ProxyHandler<any> = { get: getHandler, apply: applyHandler }
-const objectHandler: ProxyHandler<any> = { get: getHandler }
+// Every proxy of one kind shares its target: the step, as the handler, holds all there is. The
+// targets are not extensible, so no property can be set through one proxy onto all of them.
+// Without own properties either, freezing a proxy changes nothing in the shared target.
+const callableTarget = Object.preventExtensions(withoutOwnProperties(() => {}))
+const objectTarget = Object.preventExtensions({})
+
+function withoutOwnProperties<T extends object>(target: T): T {
+  for (const key of Reflect.ownKeys(target)) Reflect.deleteProperty(target, key)
+  return target
+}
 
 function proxyFor(step: Step): unknown {
   // A call's result is a builder: an object, as Kysely's own checks (`isOperationNodeSource`)
   // expect. Property reads (methods, `eb.fn`) and callback arguments (`eb`) may be called.
-  if (step.type === 'call') return new Proxy({ [STEP]: step }, objectHandler)
-  const target = function recorded() {} as unknown as { [STEP]: Step }
-  target[STEP] = step
-  return new Proxy(target, functionHandler)
+  return new Proxy(step.kind === CALL ? objectTarget : callableTarget, step as ProxyHandler<object>)
 }
 
 /**
@@ -210,6 +249,5 @@ function proxyFor(step: Step): unknown {
  * recording used outside eskit (converted to a string, handed to a `sql` template) is built then.
  */
 export function recordingDb<Tables>(): Kysely<Tables> {
-  const root: RootStep = { type: 'root', isDb: true, stamp: 0, number: 0 }
-  return proxyFor(root) as Kysely<Tables>
+  return proxyFor(new Step(ROOT, undefined, '', NO_ARGS, true)) as Kysely<Tables>
 }

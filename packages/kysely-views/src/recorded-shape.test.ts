@@ -6,7 +6,8 @@ import { tempDatabase } from '../test/fixtures.js'
 import { compileOnlyDb } from './compile-only-db.js'
 import { defineView } from './define-view.js'
 import { recordedStep, recordingDb } from './query-recorder.js'
-import { cachedSkeletonCount, clearRecordedShapes, compileRecorded } from './recorded-shape.js'
+import { compileRecorded } from './recorded-shape.js'
+import { cachedSkeletonCount, clearRecordedShapes, type LookupHint, lookupHint } from './shape-cache.js'
 import { toSqliteValue } from './sqlite-connection.js'
 import type { ViewQuery } from './view-query.js'
 
@@ -18,12 +19,15 @@ interface Tables {
 type Build = (db: Kysely<Tables>) => ViewQuery
 
 const recorder = recordingDb<Tables>()
+// One hint for a whole test, as one handler's: the matchers of earlier structures are tried (and
+// must refuse) before each new structure is looked up.
+let hint: LookupHint = lookupHint()
 
 /** The SQL and values through the cache, and as Kysely compiles the same query itself. */
 function both(build: Build) {
   const step = recordedStep(build(recorder))
   if (step === undefined) throw new Error('not a recording')
-  const result = compileRecorded(step)
+  const result = compileRecorded(step, hint)
   const through =
     'compiled' in result
       ? { sql: result.compiled.sql, parameters: [...result.compiled.values], cached: true }
@@ -50,7 +54,10 @@ function expectSameAsKysely(build: (i: number) => Build, count = 3) {
   return results
 }
 
-beforeEach(() => clearRecordedShapes())
+beforeEach(() => {
+  clearRecordedShapes()
+  hint = lookupHint()
+})
 
 describe('the recorded-query cache', () => {
   test('a structure seen before is not built again, and its values bind in order', () => {
