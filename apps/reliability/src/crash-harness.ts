@@ -160,7 +160,8 @@ async function verify(dir: string, mirrorVersion: string, acknowledged: number[]
   }
 }
 
-async function countLost(events: EventStore, acknowledged: number[]): Promise<number> {
+/** How many of the acknowledged positions are missing from the log. */
+export async function countLost(events: EventStore, acknowledged: number[]): Promise<number> {
   const present = new Set<number>()
   let after = 0
   for (;;) {

@@ -1,10 +1,11 @@
-// `pnpm soak [trials] [seed]`: hundreds of kills. Prints the seed first so a failure can be replayed
+// `pnpm soak [trials] [seed]`: hundreds of kills, then ESKIT_WORKER_KILLS (default 50) inside worker builds. Prints the seed first so a failure can be replayed
 // with ESKIT_CRASH_SEED=<seed> ESKIT_CRASH_TRIALS=<n> pnpm --filter @eskit/reliability test.
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { runCrashTrials } from './crash-harness.ts'
 import { recordResults } from './results.ts'
+import { runWorkerCrashTrials, workerCrashRow, workerTrialHeld } from './worker-crash-harness.ts'
 
 const trials = Number(process.argv[2] ?? 300)
 const seed = Number(process.argv[3] ?? Math.floor(Math.random() * 2 ** 31))
@@ -32,6 +33,22 @@ recordResults('soak', [
     detail: `seed ${seed}; events lost: ${lost}; divergent projections: ${results.reduce((n, r) => n + r.divergent.length, 0)}; acknowledged appends checked: ${results.reduce((n, r) => n + r.acknowledged, 0)}`,
   },
 ])
+// Then kills while builds run in worker threads.
+const workerKills = Number(process.env.ESKIT_WORKER_KILLS ?? 50)
+console.log(`worker soak: ${workerKills} kills inside builds running in worker threads, seed ${seed}`)
+const workerResults = await runWorkerCrashTrials({
+  seed,
+  trials: workerKills,
+  onTrial(r) {
+    const held = workerTrialHeld(r)
+    if (!held) failures++
+    const build = r.interrupted
+    console.log(
+      `${held ? 'ok  ' : 'FAIL'} #${r.trial} seed=${r.seed} ${build ? `killed ${build.name} at ${build.position}/${build.target} in a worker` : 'no worker build interrupted'} acked=${r.acknowledged} lost=${r.lostEvents} old=${r.oldServing} problems=${r.oldProblems.join(',') || '-'} stale=${r.staleBuilds}/${r.staleBuildsKept} divergent=${r.divergent.join(',') || '-'} ${r.durationMs}ms`,
+    )
+  },
+})
+recordResults('worker-soak', [workerCrashRow(workerResults, seed, 'soak: ')])
 // Then the cluster soak: three nodes on one PostgreSQL log (vitest starts the server for it).
 const clusterKills = process.env.ESKIT_CLUSTER_KILLS ?? '100'
 console.log(`cluster soak: ${clusterKills} kills of node processes on one PostgreSQL log`)

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { recordResults } from '../src/results.ts'
+import { runWorkerCrashTrials, workerCrashRow, workerTrialHeld } from '../src/worker-crash-harness.ts'
+
+// CI runs a few kills; `pnpm soak` runs more. ESKIT_WORKER_CRASH_SEED replays a run.
+const seed = Number(process.env.ESKIT_WORKER_CRASH_SEED ?? 20261201)
+const trials = Number(process.env.ESKIT_WORKER_CRASH_TRIALS ?? 4)
+
+describe('crash harness: SIGKILL while builds run in worker threads', () => {
+  it(`survives ${trials} kills inside worker builds: old files serve, builds discarded (seed ${seed})`, {
+    timeout: 120_000,
+  }, async () => {
+    const results = await runWorkerCrashTrials({ seed, trials })
+    for (const r of results.filter((r) => !workerTrialHeld(r)))
+      process.stderr.write(`worker crash trial ${r.trial} failed (seed ${seed}): ${JSON.stringify(r)}\n`)
+    recordResults('worker-crash', [workerCrashRow(results, seed, '')], { seed, trials: results })
+    expect(results).toHaveLength(trials)
+    for (const r of results) {
+      // the kill landed inside a build a worker thread was running, and its file was left unswapped
+      expect(r.interrupted).not.toBeNull()
+      expect(r.interruptedFileLeft).toBe(true)
+      expect(r.lent).toBeGreaterThanOrEqual(2)
+      expect(r.staleBuilds).toBeGreaterThan(0)
+      expect(r.oldServing).toBeGreaterThan(0)
+      expect(r.oldProblems).toEqual([])
+      expect(r.lostEvents).toBe(0)
+      expect(r.staleBuildsKept).toBe(0)
+      expect(r.restartLent).toBeGreaterThan(0)
+      expect(r.buildsAfterRebuild).toBe(0)
+      expect(r.divergent).toEqual([])
+    }
+    expect(results.reduce((n, r) => n + r.acknowledged, 0)).toBeGreaterThan(trials)
+  })
+})
