@@ -5,7 +5,8 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { runCrashTrials } from './crash-harness.ts'
 import { recordResults } from './results.ts'
-import { runWorkerCrashTrials, workerCrashRow, workerTrialHeld } from './worker-crash-harness.ts'
+import { runWorkerCrashTrials, workerTrialHeld } from './worker-crash-harness.ts'
+import { workerCrashRow } from './worker-crash-row.ts'
 
 const trials = Number(process.argv[2] ?? 300)
 const seed = Number(process.argv[3] ?? Math.floor(Math.random() * 2 ** 31))

@@ -1,37 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  type Collector,
-  createCollector,
-  type EventStore,
-  type Logger,
-  type Projection,
-  silentLogger,
-} from '@eskit/core'
+import { type EventStore, type Logger, silentLogger } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
-import { inspectDirectory, sqliteStore } from '@eskit/sqlite-store'
-import BetterSqlite3 from 'better-sqlite3'
 import { countLost } from './crash-harness.ts'
-import { dumpProjection } from './dump.ts'
+import { BUILD_BATCH_SIZE, dumpsOf, freshDumps, openCollector, sleep, untilRebuilt } from './fresh-build.ts'
+import { checkOldFiles, type Files, filesOf, type InterruptedBuild, listBuilds } from './killed-files.ts'
 import { createRandom } from './random.ts'
-import type { ReliabilityRow } from './results.ts'
-import { type Generation, generationProjections, projectionOf } from './worker-projections.ts'
+import { type Generation, generationProjections } from './worker-projections.ts'
 
 const CHILD = new URL('./worker-crash-child.ts', import.meta.url).pathname
-/** Build worker threads of the child and of the restart: three of the four builds go to workers. */
-const BUILD_WORKERS = 3
-const BATCH_SIZE = 100
-
-/** The build the kill interrupted in its worker, as the child reported it just before. */
-export interface InterruptedBuild {
-  name: string
-  /** Where the worker started it, where it was to stop, and its last committed checkpoint. */
-  from: number
-  target: number
-  position: number
-}
+/**
+ * Build worker threads of the child and of the restart, one of these per trial: with 1 (or 2) one
+ * worker takes two of the four builds at one checkpoint, with 3 three workers take one each; the
+ * main thread keeps the rest.
+ */
+export const BUILD_WORKER_CHOICES = [1, 3] as const
 
 /** One kill during parallel builds and its checks. */
 export interface WorkerTrialResult {
@@ -39,6 +24,8 @@ export interface WorkerTrialResult {
   seed: number
   /** The generation the killed child was building (its versions end with it). */
   generation: Generation
+  /** `buildWorkers` of the child and of the restart. */
+  buildWorkers: number
   /** Builds the child lent to worker threads before the kill. */
   lent: number
   /** The worker build in progress when the kill was sent (null: the kill missed every worker build). */
@@ -114,13 +101,15 @@ export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise
       const seed = random.int(1, 2 ** 31 - 1)
       const generation: Generation = live === 'a' ? 'b' : 'a'
       const before = filesOf(projectionsDir)
-      const run = await runAndKill(dir, seed, generation, 0.05 + random.next() * 0.85)
-      const check = await verify(dir, generation, before, run)
+      const buildWorkers = BUILD_WORKER_CHOICES[random.int(0, BUILD_WORKER_CHOICES.length - 1)] ?? 1
+      const run = await runAndKill(dir, seed, generation, buildWorkers, 0.05 + random.next() * 0.85)
+      const check = await verify(dir, generation, buildWorkers, before, run)
       live = generation
       const result: WorkerTrialResult = {
         trial,
         seed,
         generation,
+        buildWorkers,
         lent: run.lent,
         interrupted: run.interrupted,
         acknowledged: run.acknowledged.length,
@@ -156,42 +145,6 @@ async function appendRandom(events: EventStore, random: ReturnType<typeof create
   }
 }
 
-async function openCollector(
-  events: EventStore,
-  dir: string,
-  generation: Generation | Projection<BetterSqlite3.Database>[],
-  buildWorkers: number,
-  logger?: Logger,
-): Promise<Collector> {
-  const collector = createCollector({
-    events,
-    store: sqliteStore({ dir }),
-    batchSize: BATCH_SIZE,
-    buildWorkers,
-    ...(logger ? { logger } : {}),
-  })
-  const projections = typeof generation === 'string' ? generationProjections(generation) : generation
-  for (const projection of projections) collector.add(projection)
-  await collector.start()
-  return collector
-}
-
-/** Waits until every projection serves its current version at `position` (its rebuild swapped in). */
-async function untilRebuilt(collector: Collector, position: number) {
-  await collector.waitFor(position, { timeoutMs: 60_000 })
-  const deadline = Date.now() + 60_000
-  while (collector.status().some((s) => s.state !== 'live' || s.rebuild !== undefined)) {
-    if (Date.now() > deadline) throw new Error(`rebuilds not done: ${JSON.stringify(collector.status())}`)
-    await sleep(5)
-  }
-}
-
-/** Version and checkpoint of each live file, read without writing (no process owns the directory). */
-function filesOf(projectionsDir: string) {
-  const info = inspectDirectory(projectionsDir)
-  return new Map(info.projections.map((p) => [p.name, p]))
-}
-
 interface KilledRun {
   acknowledged: number[]
   lent: number
@@ -202,11 +155,12 @@ async function runAndKill(
   dir: string,
   seed: number,
   generation: Generation,
+  buildWorkers: number,
   fraction: number,
 ): Promise<KilledRun> {
   const child = spawn(
     process.execPath,
-    [CHILD, dir, String(seed), generation, String(BUILD_WORKERS), String(BATCH_SIZE)],
+    [CHILD, dir, String(seed), generation, String(buildWorkers), String(BUILD_BATCH_SIZE)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   const acknowledged: number[] = []
@@ -274,9 +228,13 @@ async function kill(child: ChildProcess, exited: Promise<unknown>) {
   await exited
 }
 
-type Files = ReturnType<typeof filesOf>
-
-async function verify(dir: string, generation: Generation, before: Files, run: KilledRun) {
+async function verify(
+  dir: string,
+  generation: Generation,
+  buildWorkers: number,
+  before: Files,
+  run: KilledRun,
+) {
   const projectionsDir = join(dir, 'projections')
   return withLog(dir, async (events) => {
     const head = await events.head()
@@ -293,7 +251,7 @@ async function verify(dir: string, generation: Generation, before: Files, run: K
         if (message === 'projection build lent to a worker') restartLent++
       },
     }
-    const collector = await openCollector(events, projectionsDir, generation, BUILD_WORKERS, counting)
+    const collector = await openCollector(events, projectionsDir, generation, buildWorkers, counting)
     let restarted: Map<string, string>
     let staleBuildsKept: number
     let buildsAfterRebuild: number
@@ -322,154 +280,4 @@ async function verify(dir: string, generation: Generation, before: Files, run: K
       divergent,
     }
   })
-}
-
-/**
- * The live files as the kill left them: each opens with its old version (or the new one, if its
- * swap came before the kill: never for the build the kill interrupted), its checkpoint not behind
- * the one it had before the child started, and data equal to a fresh build of its version up to
- * its checkpoint.
- */
-async function checkOldFiles(
-  events: EventStore,
-  projectionsDir: string,
-  generation: Generation,
-  before: Files,
-  after: Files,
-  interrupted: InterruptedBuild | null,
-) {
-  const problems: string[] = []
-  let serving = 0
-  const copy = mkdtempSync(join(tmpdir(), 'eskit-killed-'))
-  try {
-    // Dumped from a copy: opening the killed files would recover their WAL in place.
-    cpSync(projectionsDir, copy, { recursive: true })
-    for (const projection of generationProjections(generation)) {
-      const name = projection.name
-      const was = before.get(name)
-      const now = after.get(name)
-      if (!was?.built || was.version === null || was.position === null) {
-        problems.push(`${name}: no built file before the child started`)
-        continue
-      }
-      if (!now?.built || now.version === null || now.position === null || now.problem !== null) {
-        problems.push(`${name}: no servable file after the kill (${now?.problem ?? 'missing'})`)
-        continue
-      }
-      const swapped = now.version === projection.version
-      if (!swapped && now.version !== was.version) {
-        problems.push(`${name}: version ${now.version}, neither the old ${was.version} nor the new`)
-        continue
-      }
-      if (!swapped && now.position < was.position)
-        problems.push(`${name}: checkpoint moved back from ${was.position} to ${now.position}`)
-      if (swapped && interrupted?.name === name)
-        problems.push(`${name}: swapped in although its worker build was interrupted`)
-      const definition = projectionOf(name, now.version)
-      if (!definition) {
-        problems.push(`${name}: unknown version ${now.version}`)
-        continue
-      }
-      const db = new BetterSqlite3(join(copy, `${name}.db`))
-      let dump: string
-      try {
-        dump = dumpProjection(db).sha256
-      } finally {
-        db.close()
-      }
-      const fresh = await freshDumps(logUpTo(events, now.position), [definition], now.position)
-      if (fresh.get(name) !== dump)
-        problems.push(`${name}: data differs from a fresh build up to ${now.position}`)
-      else if (!swapped) serving++
-    }
-  } finally {
-    rmSync(copy, { recursive: true, force: true })
-  }
-  return { serving, problems }
-}
-
-/** The log as it was at `position`: a fresh build over it stops there. */
-function logUpTo(events: EventStore, position: number): EventStore {
-  return {
-    id: events.id,
-    append: () => Promise.reject(new Error('the log up to a position is read-only')),
-    async readAll(options) {
-      if (options.after >= position) return []
-      return (await events.readAll(options)).filter((event) => event.position <= position)
-    },
-    async readStream(streamId) {
-      return (await events.readStream(streamId)).filter((event) => event.position <= position)
-    },
-    head: async () => Math.min(position, await events.head()),
-    onAppend: () => () => {},
-    close: async () => {},
-  }
-}
-
-/** Dumps of a single-threaded build from scratch over `events` up to `position`. */
-async function freshDumps(
-  events: EventStore,
-  projections: Projection<BetterSqlite3.Database>[],
-  position: number,
-) {
-  const dir = mkdtempSync(join(tmpdir(), 'eskit-fresh-'))
-  try {
-    const collector = await openCollector(events, dir, projections, 0)
-    try {
-      await collector.waitFor(position, { timeoutMs: 60_000 })
-      return dumpsOf(collector, projections)
-    } finally {
-      await collector.stop()
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-function dumpsOf(collector: Collector, projections: Projection<BetterSqlite3.Database>[]) {
-  return new Map(
-    projections.map((p) => [p.name, dumpProjection(collector.reader<BetterSqlite3.Database>(p.name)).sha256]),
-  )
-}
-
-/** Every file under `.eskit/builds/`: build files and their SQLite companions. */
-function listBuilds(projectionsDir: string): string[] {
-  try {
-    return readdirSync(join(projectionsDir, '.eskit', 'builds'))
-  } catch {
-    return []
-  }
-}
-
-function sleep(ms: number) {
-  return new Promise<void>((resolve) => setTimeout(resolve, ms))
-}
-
-/** The row of docs/reliability.md for a run of {@link runWorkerCrashTrials}. */
-export function workerCrashRow(results: WorkerTrialResult[], seed: number, label: string): ReliabilityRow {
-  const sum = (pick: (r: WorkerTrialResult) => number) => results.reduce((n, r) => n + pick(r), 0)
-  const interrupted = results.filter((r) => r.interrupted !== null && r.interruptedFileLeft)
-  const fractions = interrupted.map((r) => {
-    const build = r.interrupted as InterruptedBuild
-    return Math.round(((build.position - build.from) / (build.target - build.from)) * 100)
-  })
-  const range = fractions.length > 0 ? `${Math.min(...fractions)}–${Math.max(...fractions)} %` : 'none'
-  return {
-    area: 'crash',
-    case: `${label}SIGKILL while builds run in worker threads (a new version of all four projections building beside the old files, ${BUILD_WORKERS} build workers, appends going on), restart, compare`,
-    tried: results.length,
-    held: results.filter(workerTrialHeld).length,
-    detail: [
-      `seed ${seed}`,
-      `kills inside a worker build: ${interrupted.length} (the worker had committed ${range} of its share; that build's file left unswapped)`,
-      `builds lent to workers: ${sum((r) => r.lent)}`,
-      `old files serving after the kill: ${sum((r) => r.oldServing)} of ${results.length * 4} (old version, checkpoint not moved back, equal to a fresh build up to it; the rest had swapped in before the kill)`,
-      `problems with them: ${sum((r) => r.oldProblems.length)}`,
-      `builds lent to workers by the restarts: ${sum((r) => r.restartLent)}`,
-      `build files left by the kills: ${sum((r) => r.staleBuilds)}, still there once the restart's start() resolved: ${sum((r) => r.staleBuildsKept)}, after its rebuilds: ${sum((r) => r.buildsAfterRebuild)}`,
-      `events lost: ${sum((r) => r.lostEvents)}`,
-      `divergent projections: ${sum((r) => r.divergent.length)} (rebuilt in workers after the restart vs a single-threaded fresh build)`,
-      `acknowledged appends checked: ${sum((r) => r.acknowledged)}`,
-    ].join('; '),
-  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { recordResults } from '../src/results.ts'
-import { runWorkerCrashTrials, workerCrashRow, workerTrialHeld } from '../src/worker-crash-harness.ts'
+import { runWorkerCrashTrials, workerTrialHeld } from '../src/worker-crash-harness.ts'
+import { workerCrashRow } from '../src/worker-crash-row.ts'
 
 // CI runs a few kills; `pnpm soak` runs more. ESKIT_WORKER_CRASH_SEED replays a run.
 const seed = Number(process.env.ESKIT_WORKER_CRASH_SEED ?? 20261201)
