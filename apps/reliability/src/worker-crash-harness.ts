@@ -11,6 +11,7 @@ import { createRandom } from './random.ts'
 import { type Generation, generationProjections } from './worker-projections.ts'
 
 const CHILD = new URL('./worker-crash-child.ts', import.meta.url).pathname
+const PROJECTION_COUNT = generationProjections('a').length
 /**
  * Build worker threads of the child and of the restart, one of these per trial: with 1 (or 2) one
  * worker takes two of the four builds at one checkpoint, with 3 three workers take one each; the
@@ -55,7 +56,10 @@ export interface WorkerTrialResult {
 
 export interface WorkerCrashOptions {
   seed: number
+  /** Kills inside a worker build to make. */
   trials: number
+  /** At most this many kills in all (a kill can miss the worker builds). Default 3 × `trials`. */
+  maxKills?: number
   /** Events in the log before the first kill: the size of each build. Default 12,000. */
   seedEvents?: number
   onTrial?: (result: WorkerTrialResult) => void
@@ -96,13 +100,17 @@ export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise
       await untilRebuilt(collector, await events.head())
       await collector.stop()
     })
-    for (let trial = 0; trial < options.trials; trial++) {
+    // A kill that missed every worker build (the builds were all swapped in first) is checked as
+    // well, and another trial follows, until `trials` kills landed inside a worker build.
+    const maxKills = options.maxKills ?? options.trials * 3
+    let inside = 0
+    for (let trial = 0; inside < options.trials && trial < maxKills; trial++) {
       const started = Date.now()
       const seed = random.int(1, 2 ** 31 - 1)
       const generation: Generation = live === 'a' ? 'b' : 'a'
       const before = filesOf(projectionsDir)
       const buildWorkers = BUILD_WORKER_CHOICES[random.int(0, BUILD_WORKER_CHOICES.length - 1)] ?? 1
-      const run = await runAndKill(dir, seed, generation, buildWorkers, 0.05 + random.next() * 0.85)
+      const run = await runAndKill(dir, seed, generation, buildWorkers, 0.05 + random.next() * 0.65)
       const check = await verify(dir, generation, buildWorkers, before, run)
       live = generation
       const result: WorkerTrialResult = {
@@ -116,6 +124,7 @@ export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise
         ...check,
         durationMs: Date.now() - started,
       }
+      if (result.interrupted) inside++
       results.push(result)
       options.onTrial?.(result)
     }
@@ -166,7 +175,10 @@ async function runAndKill(
   const acknowledged: number[] = []
   const leases = new Map<string, { from: number; target: number; position: number }>()
   let lent = 0
+  /** What the child said about its builds, for the error when no kill was due. */
+  const transcript: string[] = []
   let interrupted: InterruptedBuild | null = null
+  const rebuilt = new Set<string>()
   let stderr = ''
   let buffered = ''
   let markDue: () => void = () => {}
@@ -175,12 +187,18 @@ async function runAndKill(
   })
   const read = (line: string) => {
     const [kind, name = '', a = '', b = ''] = line.split(' ')
+    if (kind !== 'ack') transcript.push(line)
     if (kind === 'ack') acknowledged.push(Number(name))
     else if (kind === 'lent') {
       lent++
       leases.set(name, { from: Number(a), target: Number(b), position: Number(a) })
-    } else if (kind === 'returned' || kind === 'rebuilt') leases.delete(name)
-    else if (kind === 'worker') {
+    } else if (kind === 'returned') leases.delete(name)
+    else if (kind === 'rebuilt') {
+      leases.delete(name)
+      rebuilt.add(name)
+      // every build swapped in before a kill was due: kill now, live (a miss, checked all the same)
+      if (rebuilt.size === PROJECTION_COUNT) markDue()
+    } else if (kind === 'worker') {
       const lease = leases.get(name)
       if (!lease) return
       lease.position = Number(a)
@@ -207,7 +225,7 @@ async function runAndKill(
     stderr += chunk
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  // No worker build at all within the time is a failure of the scenario, not a kill to count.
+  // A child that ends, or never rebuilds, within the time is a failure of the scenario.
   const outcome = await Promise.race([
     due.then(() => 'kill' as const),
     exited,
@@ -215,7 +233,9 @@ async function runAndKill(
   ])
   await kill(child, exited)
   if (outcome !== 'kill') {
-    throw new Error(`no worker build was interrupted (${outcome}, ${lent} lent): ${stderr}`)
+    throw new Error(
+      `the child neither built in a worker nor finished its builds (${outcome}, ${lent} lent, fraction ${fraction.toFixed(2)}): ${stderr}\n${transcript.slice(-60).join('\n')}`,
+    )
   }
   // Lines written before the kill may still sit in the pipe.
   await sleep(20)

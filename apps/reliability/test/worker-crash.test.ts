@@ -15,18 +15,21 @@ describe('crash harness: SIGKILL while builds run in worker threads', () => {
     for (const r of results.filter((r) => !workerTrialHeld(r)))
       process.stderr.write(`worker crash trial ${r.trial} failed (seed ${seed}): ${JSON.stringify(r)}\n`)
     recordResults('worker-crash', [workerCrashRow(results, seed, '')], { seed, trials: results })
-    expect(results).toHaveLength(trials)
-    for (const r of results) {
-      // the kill landed inside a build a worker thread was running, and its file was left unswapped
-      expect(r.interrupted).not.toBeNull()
+    const inside = results.filter((r) => r.interrupted !== null)
+    expect(inside).toHaveLength(trials)
+    for (const r of inside) {
+      // the kill landed inside a build a worker thread was running: its file was left unswapped,
+      // the old file kept serving, and the restart built it again in a worker
       expect(r.interruptedFileLeft).toBe(true)
       expect(r.lent).toBeGreaterThanOrEqual(2)
       expect(r.staleBuilds).toBeGreaterThan(0)
       expect(r.oldServing).toBeGreaterThan(0)
+      expect(r.restartLent).toBeGreaterThan(0)
+    }
+    for (const r of results) {
       expect(r.oldProblems).toEqual([])
       expect(r.lostEvents).toBe(0)
       expect(r.staleBuildsKept).toBe(0)
-      expect(r.restartLent).toBeGreaterThan(0)
       expect(r.buildsAfterRebuild).toBe(0)
       expect(r.divergent).toEqual([])
     }
