@@ -71,6 +71,25 @@ projection with a from-scratch rebuild over the same log. Every acknowledged app
 in the log. \`pnpm soak [trials] [seed]\` runs hundreds; a failing trial prints its seed
 (\`ESKIT_CRASH_SEED=… pnpm --filter @eskit/reliability test\` replays it).
 
+The rows on worker threads (\`test/worker-crash.test.ts\`): SIGKILL while builds run in build
+worker threads. The projections come from a side-effect-free module (\`src/worker-projections.ts\`)
+that exports each by name with \`source: { module: import.meta.url, export }\`, in two generations
+whose versions differ. Each trial starts a child process on the other generation with 1 or 3
+\`buildWorkers\`, so all four projections rebuild beside their files, most of them in worker
+threads, while the child keeps appending. The child reports each build it lends to a worker and the
+checkpoints the worker commits; the parent sends SIGKILL as soon as a worker build has committed a
+seeded random fraction (5–70 %) of its share, not all of it. After the kill: every acknowledged
+append is in the log; the interrupted build's file is still under \`.eskit/builds/\` and was not
+swapped in; each live file opens (read-only, \`inspectDirectory\`) with its old version and a
+checkpoint not behind the one it had before the child started, and its data (SHA-256 of the dump)
+equals a single-threaded fresh build of that version over the log cut at that checkpoint. A
+collector restarted on the directory has deleted every leftover build file by the time \`start()\`
+resolves, rebuilds in workers again, leaves \`.eskit/builds/\` empty, and ends equal to a
+single-threaded fresh build. A kill that came only after all four builds were swapped in (the
+child's reports missed them) is checked the same way and another trial follows. CI makes 4 kills
+inside worker builds; \`pnpm soak\` makes \`ESKIT_WORKER_KILLS\` (default 50), and
+\`ESKIT_WORKER_CRASH_SEED\` replays a run.
+
 The cluster rows (\`test/cluster-crash.test.ts\`): three node processes append to one
 PostgreSQL log (\`@eskit/postgres-event-store\`) and run the same projections, each on its own
 directory; the parent SIGKILLs a random node at seeded random instants and starts it again at
