@@ -85,7 +85,8 @@ checkpoint not behind the one it had before the child started, and its data (SHA
 equals a single-threaded fresh build of that version over the log cut at that checkpoint. A
 collector restarted on the directory has deleted every leftover build file by the time \`start()\`
 resolves, rebuilds in workers again, leaves \`.eskit/builds/\` empty, and ends equal to a
-single-threaded fresh build. A kill that came only after all four builds were swapped in (the
+single-threaded fresh build; a quarter of the restarts roll the deploy back to the old version
+instead, whose files then catch up from their checkpoint. A kill that came only after all four builds were swapped in (the
 child's reports missed them) is checked the same way and another trial follows. CI makes 4 kills
 inside worker builds; \`pnpm soak\` makes \`ESKIT_WORKER_KILLS\` (default 50), and
 \`ESKIT_WORKER_CRASH_SEED\` replays a run.

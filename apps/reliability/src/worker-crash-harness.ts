@@ -12,6 +12,8 @@ import { type Generation, generationProjections } from './worker-projections.ts'
 
 const CHILD = new URL('./worker-crash-child.ts', import.meta.url).pathname
 const PROJECTION_COUNT = generationProjections('a').length
+/** Share of the restarts that roll the deploy back: the old files then catch up from their checkpoint. */
+const ROLL_BACK_SHARE = 0.25
 /**
  * Build worker threads of the child and of the restart, one of these per trial: with 1 (or 2) one
  * worker takes two of the four builds at one checkpoint, with 3 three workers take one each; the
@@ -25,6 +27,8 @@ export interface WorkerTrialResult {
   seed: number
   /** The generation the killed child was building (its versions end with it). */
   generation: Generation
+  /** The restart ran the old generation (a rolled-back deploy) instead of resuming the new one. */
+  rolledBack: boolean
   /** `buildWorkers` of the child and of the restart. */
   buildWorkers: number
   /** Builds the child lent to worker threads before the kill. */
@@ -84,7 +88,8 @@ export function workerTrialHeld(r: WorkerTrialResult): boolean {
  * live file opens with its old version (or the new one if its swap came first), its checkpoint
  * not moved back, and data equal to a fresh build of that version up to that checkpoint; the
  * restarted collector has discarded the leftover builds when `start()` resolves, and its rebuilds
- * (in workers again) end equal to a single-threaded fresh build. The seed replays a run.
+ * (in workers again) end equal to a single-threaded fresh build. A quarter of the restarts roll
+ * the deploy back to the old generation instead. The seed replays a run.
  */
 export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise<WorkerTrialResult[]> {
   const random = createRandom(options.seed)
@@ -111,12 +116,15 @@ export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise
       const before = filesOf(projectionsDir)
       const buildWorkers = BUILD_WORKER_CHOICES[random.int(0, BUILD_WORKER_CHOICES.length - 1)] ?? 1
       const run = await runAndKill(dir, seed, generation, buildWorkers, 0.05 + random.next() * 0.65)
-      const check = await verify(dir, generation, buildWorkers, before, run)
-      live = generation
+      // Mostly the deploy goes on after the crash; sometimes it is rolled back to the old version.
+      const restartWith: Generation = random.next() < ROLL_BACK_SHARE ? live : generation
+      const check = await verify(dir, generation, restartWith, buildWorkers, before, run)
+      live = restartWith
       const result: WorkerTrialResult = {
         trial,
         seed,
         generation,
+        rolledBack: restartWith !== generation,
         buildWorkers,
         lent: run.lent,
         interrupted: run.interrupted,
@@ -251,6 +259,7 @@ async function kill(child: ChildProcess, exited: Promise<unknown>) {
 async function verify(
   dir: string,
   generation: Generation,
+  restartWith: Generation,
   buildWorkers: number,
   before: Files,
   run: KilledRun,
@@ -263,7 +272,7 @@ async function verify(
     const leftovers = listBuilds(projectionsDir)
     const old = await checkOldFiles(events, projectionsDir, generation, before, after, run.interrupted)
     // Restart where the kill left the directory, with build workers again.
-    const projections = generationProjections(generation)
+    const projections = generationProjections(restartWith)
     let restartLent = 0
     const counting: Logger = {
       ...silentLogger,
@@ -271,7 +280,7 @@ async function verify(
         if (message === 'projection build lent to a worker') restartLent++
       },
     }
-    const collector = await openCollector(events, projectionsDir, generation, buildWorkers, counting)
+    const collector = await openCollector(events, projectionsDir, restartWith, buildWorkers, counting)
     let restarted: Map<string, string>
     let staleBuildsKept: number
     let buildsAfterRebuild: number

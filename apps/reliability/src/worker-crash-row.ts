@@ -22,10 +22,11 @@ export function workerCrashRow(results: WorkerTrialResult[], seed: number, label
       `builds lent to workers: ${sum((r) => r.lent)}`,
       `old files serving after the kill: ${sum((r) => r.oldServing)} of ${results.length * 4} (old version, checkpoint not moved back, equal to a fresh build up to it; the rest had swapped in before the kill)`,
       `problems with them: ${sum((r) => r.oldProblems.length)}`,
+      `restarts resuming the new version: ${results.filter((r) => !r.rolledBack).length}, rolling back to the old one: ${results.filter((r) => r.rolledBack).length}`,
       `builds lent to workers by the restarts: ${sum((r) => r.restartLent)}`,
       `build files left by the kills: ${sum((r) => r.staleBuilds)}, still there once the restart's start() resolved: ${sum((r) => r.staleBuildsKept)}, after its rebuilds: ${sum((r) => r.buildsAfterRebuild)}`,
       `events lost: ${sum((r) => r.lostEvents)}`,
-      `divergent projections: ${sum((r) => r.divergent.length)} (rebuilt in workers after the restart vs a single-threaded fresh build)`,
+      `divergent projections: ${sum((r) => r.divergent.length)} (the restarted directory vs a single-threaded fresh build)`,
       `acknowledged appends checked: ${sum((r) => r.acknowledged)}`,
     ].join('; '),
   }

@@ -19,12 +19,13 @@ describe('crash harness: SIGKILL while builds run in worker threads', () => {
     expect(inside).toHaveLength(trials)
     for (const r of inside) {
       // the kill landed inside a build a worker thread was running: its file was left unswapped,
-      // the old file kept serving, and the restart built it again in a worker
+      // the old file kept serving, and the restart built the new version again in a worker
       expect(r.interruptedFileLeft).toBe(true)
       expect(r.lent).toBeGreaterThanOrEqual(2)
       expect(r.staleBuilds).toBeGreaterThan(0)
       expect(r.oldServing).toBeGreaterThan(0)
-      expect(r.restartLent).toBeGreaterThan(0)
+      // a rolled-back restart rebuilds only the files swapped in before the kill
+      if (!r.rolledBack) expect(r.restartLent).toBeGreaterThan(0)
     }
     for (const r of results) {
       expect(r.oldProblems).toEqual([])
