@@ -76,7 +76,8 @@ worker threads. The projections come from a side-effect-free module (\`src/worke
 that exports each by name with \`source: { module: import.meta.url, export }\`, in two generations
 whose versions differ. Each trial starts a child process on the other generation with 1 or 3
 \`buildWorkers\`, so all four projections rebuild beside their files, most of them in worker
-threads, while the child keeps appending. The child reports each build it lends to a worker and the
+threads, while the child keeps appending and now and then asks for a rebuild (recalling a
+lent build). The child reports each build it lends to a worker and the
 checkpoints the worker commits; the parent sends SIGKILL as soon as a worker build has committed a
 seeded random fraction (5–70 %) of its share, not all of it. After the kill: every acknowledged
 append is in the log; the interrupted build's file is still under \`.eskit/builds/\` and was not

@@ -6,6 +6,7 @@
 //   worker <name> <position>             that build's checkpoint, committed by the worker
 //   returned <name> <position>           the worker handed the build back (done or failed)
 //   rebuilt <name>                       the build was swapped in
+//   rebuild <name>                       this process asked for a rebuild (a lent build is recalled)
 import { writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { createCollector, type LogFields, type Logger } from '@eskit/core'
@@ -51,7 +52,8 @@ const collector = createCollector({
   logger,
   retry: { initialDelayMs: 10, maxDelayMs: 100 },
 })
-for (const projection of generationProjections(generation as Generation)) collector.add(projection)
+const projections = generationProjections(generation as Generation)
+for (const projection of projections) collector.add(projection)
 collector.on('rebuilt', (info: { name: string }) => say(`rebuilt ${info.name}`))
 await collector.start()
 // A lent build's position moves with each batch its worker commits.
@@ -73,5 +75,12 @@ for (;;) {
   }))
   const { position } = await events.append(`account-${random.int(1, 50)}`, batch)
   say(`ack ${position}`)
+  // Now and then a rebuild request: a build lent to a worker is recalled and thrown away.
+  if (random.next() < 0.02) {
+    const name = projections[random.int(0, projections.length - 1)]?.name ?? ''
+    inWorker.delete(name)
+    say(`rebuild ${name}`)
+    void collector.rebuild(name).catch(() => {})
+  }
   await new Promise((resolve) => setTimeout(resolve, random.int(0, 2)))
 }

@@ -31,6 +31,8 @@ export interface WorkerTrialResult {
   rolledBack: boolean
   /** `buildWorkers` of the child and of the restart. */
   buildWorkers: number
+  /** Rebuilds the child asked for (`collector.rebuild`, recalling a lent build) before the kill. */
+  rebuildRequests: number
   /** Builds the child lent to worker threads before the kill. */
   lent: number
   /** The worker build in progress when the kill was sent (null: the kill missed every worker build). */
@@ -127,6 +129,7 @@ export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise
         rolledBack: restartWith !== generation,
         buildWorkers,
         lent: run.lent,
+        rebuildRequests: run.requested,
         interrupted: run.interrupted,
         acknowledged: run.acknowledged.length,
         ...check,
@@ -164,6 +167,8 @@ async function appendRandom(events: EventStore, random: ReturnType<typeof create
 
 interface KilledRun {
   acknowledged: number[]
+  /** Rebuilds the child asked for while it ran. */
+  requested: number
   lent: number
   interrupted: InterruptedBuild | null
 }
@@ -187,6 +192,7 @@ async function runAndKill(
   const transcript: string[] = []
   let interrupted: InterruptedBuild | null = null
   const rebuilt = new Set<string>()
+  let requested = 0
   let stderr = ''
   let buffered = ''
   let markDue: () => void = () => {}
@@ -201,7 +207,11 @@ async function runAndKill(
       lent++
       leases.set(name, { from: Number(a), target: Number(b), position: Number(a) })
     } else if (kind === 'returned') leases.delete(name)
-    else if (kind === 'rebuilt') {
+    else if (kind === 'rebuild') {
+      leases.delete(name)
+      rebuilt.delete(name)
+      requested++
+    } else if (kind === 'rebuilt') {
       leases.delete(name)
       rebuilt.add(name)
       // every build swapped in before a kill was due: kill now, live (a miss, checked all the same)
@@ -248,7 +258,7 @@ async function runAndKill(
   // Lines written before the kill may still sit in the pipe.
   await sleep(20)
   for (const line of buffered.split('\n')) if (line.startsWith('ack ')) read(line)
-  return { acknowledged, lent, interrupted }
+  return { acknowledged, lent, interrupted, requested }
 }
 
 async function kill(child: ChildProcess, exited: Promise<unknown>) {
