@@ -12,8 +12,8 @@ import { createCollector, type Projection } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import type Database from 'better-sqlite3'
-import { chromium } from 'playwright-core'
 import { createDashboard, toNodeHandler } from '../dist/index.mjs'
+import { openBrowser } from '../test/browser.ts'
 
 const out = path.resolve(process.argv[2] ?? 'dashboard.png')
 const TOKEN = 'screenshot-token-0123456789'
@@ -90,24 +90,9 @@ const traffic = (async () => {
   }
 })()
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'eskit-chromium-'))
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.ESKIT_CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1200, height: 900 },
-})
+const browser = await openBrowser()
 try {
-  const page = await context.newPage()
+  const page = await browser.context.newPage()
   await page.goto(url)
   await delay(45_000) // the chart fills
   await page.locator('#token').fill(TOKEN)
@@ -127,11 +112,10 @@ try {
 } finally {
   running = false
   await traffic
-  await context.close()
+  await browser.close()
   dashboard.close()
   server.close()
   await collector.stop()
   await events.close()
-  fs.rmSync(profile, { recursive: true, force: true })
   fs.rmSync(root, { recursive: true, force: true })
 }

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { EskitError, isValidProjectionName, type Logger, silentLogger } from '@eskit/core'
+import { EskitError, type Logger, silentLogger } from '@eskit/core'
 import { toEskitError } from '@eskit/core/sqlite'
 import {
   acquireOwnership,
@@ -9,12 +8,11 @@ import {
   type OwnershipLock,
   projectionFilePath,
   readProjectionMetadata,
-  writeParkedEvents,
-  writeProjectionMetadata,
 } from '@eskit/sqlite-store/files'
 import Database from 'better-sqlite3'
-import type { OwnedObjectRow, ParkedRow, ProjectionRow } from './eskit-tables.js'
-import { isVirtualTable, objectKey, quoteIdentifier, type SchemaObject } from './schema-objects.js'
+import type { OwnedObjectRow, ProjectionRow } from './eskit-tables.js'
+import { writeProjectionFile } from './migration-copy.js'
+import { type ProjectionPlan, planProjection, readProjections } from './migration-plan.js'
 
 /**
  * Options of {@link migrateSharedToFiles}.
@@ -95,8 +93,6 @@ export interface MigrationReport {
   totalBytes: number
   durationMs: number
 }
-
-const CHUNK_ROWS = 5000
 
 /**
  * Moves a shared database (`sharedStore`) to per-file mode (`sqliteStore`) with no replay
@@ -210,15 +206,6 @@ export async function migrateSharedToFiles(options: MigrationOptions): Promise<M
   }
 }
 
-interface ProjectionPlan {
-  row: ProjectionRow
-  /** Ordinary and virtual tables, in creation order (shadow tables come with their virtual table). */
-  tables: SchemaObject[]
-  /** Indexes, views and triggers, created after the rows are in. */
-  others: SchemaObject[]
-  rows: number
-}
-
 function checkOptions(options: MigrationOptions): { from: string; dir: string } {
   if (typeof options !== 'object' || options === null) {
     throw new EskitError('INVALID_ARGUMENT', 'migrateSharedToFiles needs { from, dir }')
@@ -240,74 +227,6 @@ function openSource(from: string): Database.Database {
   } catch (error) {
     throw toEskitError(error, `could not open ${from} read-only`, { from })
   }
-}
-
-function readProjections(source: Database.Database, from: string): ProjectionRow[] {
-  const present = source
-    .prepare(
-      `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'
-       AND name IN ('_eskit_projections', '_eskit_tables', '_eskit_parked')`,
-    )
-    .get() as { n: number }
-  if (present.n !== 3) {
-    throw new EskitError('CORRUPT', `${from} is not an eskit shared database (no _eskit_projections table)`, {
-      details: { from },
-    })
-  }
-  const rows = source
-    .prepare(
-      'SELECT name, version, log_id AS logId, position, built_at AS builtAt FROM _eskit_projections ORDER BY name',
-    )
-    .all() as ProjectionRow[]
-  for (const row of rows) {
-    if (!isValidProjectionName(row.name)) {
-      throw new EskitError(
-        'CORRUPT',
-        `${from} lists an invalid projection name ${JSON.stringify(row.name)}`,
-        {
-          details: { from, name: row.name },
-        },
-      )
-    }
-  }
-  return rows
-}
-
-function planProjection(
-  source: Database.Database,
-  row: ProjectionRow,
-  owned: readonly OwnedObjectRow[],
-): ProjectionPlan {
-  const schema = new Map(
-    (
-      source
-        .prepare(`SELECT type, name, tbl_name AS tableName, sql FROM main.sqlite_master ORDER BY rowid`)
-        .all() as SchemaObject[]
-    ).map((object, index) => [`${object.type}:${objectKey(object.name)}`, { object, index }]),
-  )
-  const shadow = new Set(
-    (
-      source
-        .prepare(`SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'`)
-        .all() as {
-        name: string
-      }[]
-    ).map((table) => objectKey(table.name)),
-  )
-  const present = owned
-    .map((item) => schema.get(`${item.type}:${objectKey(item.name)}`))
-    .filter((found) => found !== undefined)
-    .sort((a, b) => a.index - b.index)
-    .map((found) => found.object)
-  const tables = present.filter((object) => object.type === 'table' && !shadow.has(objectKey(object.name)))
-  const others = present.filter((object) => object.type !== 'table' && object.sql !== null)
-  let rows = 0
-  for (const table of tables) {
-    rows += (
-      source.prepare(`SELECT count(*) AS n FROM main.${quoteIdentifier(table.name)}`).get() as { n: number }
-    ).n
-  }
-  return { row, tables, others, rows }
 }
 
 /** Names whose `{name}.db` may be kept (resume); throws if any other target exists. */
@@ -353,158 +272,5 @@ function removeLeftovers(builds: string, logger: Logger): void {
     if (!LEFTOVER.test(file)) continue
     fs.rmSync(path.join(builds, file), { force: true })
     logger.info('migrate: removed the temporary file of an interrupted run', { file })
-  }
-}
-
-async function writeProjectionFile(
-  source: Database.Database,
-  plan: ProjectionPlan,
-  builds: string,
-  target: string,
-  onRows: (copied: number) => void,
-): Promise<number> {
-  const temporary = path.join(builds, `${plan.row.name}.migrate-${randomUUID()}.db`)
-  let rows = 0
-  const db = new Database(temporary)
-  try {
-    // The temporary file is thrown away on any failure, so it needs no journal while it is built.
-    db.pragma('journal_mode = OFF')
-    db.pragma('synchronous = OFF')
-    db.pragma('foreign_keys = OFF')
-    db.exec('BEGIN')
-    for (const table of plan.tables) {
-      db.exec(table.sql ?? '')
-      rows += await copyRows(source, db, table, onRows)
-    }
-    copySequences(source, db, plan.tables)
-    for (const object of plan.others) db.exec(object.sql ?? '')
-    writeProjectionMetadata(db, {
-      name: plan.row.name,
-      version: plan.row.version,
-      logId: plan.row.logId,
-      position: plan.row.position,
-      builtAt: plan.row.builtAt,
-    })
-    copyParked(source, db, plan.row.name)
-    db.exec('COMMIT')
-    // At rest a projection file is a self-contained rollback-journal file, as sqliteStore leaves it.
-    db.pragma('journal_mode = DELETE')
-    db.close()
-    fsyncFile(temporary)
-    try {
-      // link() fails if the target exists: a file that appeared meanwhile is never overwritten.
-      fs.linkSync(temporary, target)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new EskitError(
-          'INVALID_STATE',
-          `refusing to overwrite ${target}, which appeared during the migration`,
-          {
-            details: { file: target },
-          },
-        )
-      }
-      throw error
-    }
-    fsyncDirectory(path.dirname(target))
-    return rows
-  } finally {
-    if (db.open) db.close()
-    for (const suffix of ['', '-journal', '-wal', '-shm']) fs.rmSync(temporary + suffix, { force: true })
-  }
-}
-
-async function copyRows(
-  source: Database.Database,
-  db: Database.Database,
-  table: SchemaObject,
-  onRows: (copied: number) => void,
-): Promise<number> {
-  const columns = (
-    source.prepare(`SELECT name, hidden FROM pragma_table_xinfo(?, 'main')`).all(table.name) as {
-      name: string
-      hidden: number
-    }[]
-  )
-    .filter((column) => column.hidden === 0)
-    .map((column) => column.name)
-  const virtual = isVirtualTable(table)
-  const hasRowid =
-    !/\bwithout\s+rowid\b/i.test(table.sql ?? '') &&
-    (!virtual || /\busing\s+fts[345]\b/i.test(table.sql ?? '')) &&
-    !columns.some((column) => ['rowid', '_rowid_', 'oid'].includes(column.toLowerCase()))
-  // rowid is kept so that tables without an INTEGER PRIMARY KEY keep their row identities.
-  const list = [...(hasRowid ? ['rowid'] : []), ...columns.map(quoteIdentifier)].join(', ')
-  const select = source
-    .prepare(`SELECT ${list} FROM main.${quoteIdentifier(table.name)}`)
-    .raw(true)
-    .safeIntegers(true)
-  const insert = db.prepare(
-    `INSERT INTO main.${quoteIdentifier(table.name)} (${list}) VALUES (${list
-      .split(', ')
-      .map(() => '?')
-      .join(', ')})`,
-  )
-  let copied = 0
-  let pending = 0
-  for (const values of select.iterate() as IterableIterator<unknown[]>) {
-    insert.run(values)
-    copied++
-    if (++pending === CHUNK_ROWS) {
-      onRows(pending)
-      pending = 0
-      // Let timers run (a CLI redraws its progress bar); both transactions stay ours meanwhile.
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  }
-  if (pending > 0) onRows(pending)
-  return copied
-}
-
-function copySequences(
-  source: Database.Database,
-  db: Database.Database,
-  tables: readonly SchemaObject[],
-): void {
-  const hasSequence = source.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`).get()
-  if (!hasSequence) return
-  const read = source.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').safeIntegers(true)
-  for (const table of tables) {
-    const row = read.get(table.name) as { seq: bigint } | undefined
-    if (!row) continue
-    // AUTOINCREMENT keeps counting from where the shared database was, as if nothing moved.
-    db.prepare('DELETE FROM sqlite_sequence WHERE name = ?').run(table.name)
-    db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(table.name, row.seq)
-  }
-}
-
-function copyParked(source: Database.Database, db: Database.Database, name: string): void {
-  const rows = source
-    .prepare(
-      `SELECT position, stream_id AS streamId, type, error, attempts, parked_at AS parkedAt, event
-       FROM _eskit_parked WHERE projection = ? ORDER BY position`,
-    )
-    .all(name) as ParkedRow[]
-  writeParkedEvents(db, rows)
-}
-
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r+')
-  try {
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = fs.openSync(dir, 'r')
-    fs.fsyncSync(fd)
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd)
   }
 }
