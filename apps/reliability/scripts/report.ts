@@ -77,13 +77,15 @@ that exports each by name with \`source: { module: import.meta.url, export }\`, 
 whose versions differ. Each trial starts a child process on the other generation with 1 or 3
 \`buildWorkers\`, so all four projections rebuild beside their files, most of them in worker
 threads, while the child keeps appending and now and then asks for a rebuild (recalling a
-lent build). The child reports each build it lends to a worker and the
+lent build); every fifth trial starts with no projection files at all, so the child makes first
+builds, lent to workers beside the empty files that serve meanwhile. The child reports each build it lends to a worker and the
 checkpoints the worker commits; the parent sends SIGKILL as soon as a worker build has committed a
 seeded random fraction (5–70 %) of its share, not all of it. After the kill: every acknowledged
 append is in the log; the interrupted build's file is still under \`.eskit/builds/\` and was not
 swapped in; each live file opens (read-only, \`inspectDirectory\`) with its old version and a
-checkpoint not behind the one it had before the child started, and its data (SHA-256 of the dump)
-equals a single-threaded fresh build of that version over the log cut at that checkpoint. A
+checkpoint not behind the one it had before the child started (after a first build: absent, or
+the empty file at checkpoint 0), and its data (SHA-256 of the dump) equals a single-threaded fresh
+build of that version over the log cut at that checkpoint. A
 collector restarted on the directory has deleted every leftover build file by the time \`start()\`
 resolves, rebuilds in workers again, leaves \`.eskit/builds/\` empty, and ends equal to a
 single-threaded fresh build; a quarter of the restarts roll the deploy back to the old version

@@ -29,7 +29,8 @@ export type Files = ReturnType<typeof filesOf>
  * The live files as the kill left them: each opens with its old version (or the new one, if its
  * swap came before the kill: never for the build the kill interrupted), its checkpoint not behind
  * the one it had before the child started, and data equal to a fresh build of its version up to
- * its checkpoint.
+ * its checkpoint. After a first build (no file before), a file is absent, the empty one that
+ * served meanwhile (checkpoint 0), or swapped in.
  */
 export async function checkOldFiles(
   events: EventStore,
@@ -49,20 +50,27 @@ export async function checkOldFiles(
       const name = projection.name
       const was = before.get(name)
       const now = after.get(name)
-      if (!was?.built || was.version === null || was.position === null) {
-        problems.push(`${name}: no built file before the child started`)
+      // A first build (no file before the child) may leave nothing, or the empty live file that
+      // served while it was built beside.
+      if (was === undefined && now === undefined) continue
+      if (was !== undefined && (!was.built || was.version === null || was.position === null)) {
+        problems.push(`${name}: the file before the child started was not built`)
         continue
       }
       if (!now?.built || now.version === null || now.position === null || now.problem !== null) {
         problems.push(`${name}: no servable file after the kill (${now?.problem ?? 'missing'})`)
         continue
       }
-      const swapped = now.version === projection.version
-      if (!swapped && now.version !== was.version) {
+      const swapped = now.version === projection.version && (was !== undefined || now.position > 0)
+      if (was === undefined && now.version !== projection.version) {
+        problems.push(`${name}: version ${now.version} from a first build of ${projection.version}`)
+        continue
+      }
+      if (was !== undefined && !swapped && now.version !== was.version) {
         problems.push(`${name}: version ${now.version}, neither the old ${was.version} nor the new`)
         continue
       }
-      if (!swapped && now.position < was.position)
+      if (was !== undefined && !swapped && now.position < (was.position ?? 0))
         problems.push(`${name}: checkpoint moved back from ${was.position} to ${now.position}`)
       if (swapped && interrupted?.name === name)
         problems.push(`${name}: swapped in although its worker build was interrupted`)
@@ -81,7 +89,7 @@ export async function checkOldFiles(
       const fresh = await freshDumps(logUpTo(events, now.position), [definition], now.position)
       if (fresh.get(name) !== dump)
         problems.push(`${name}: data differs from a fresh build up to ${now.position}`)
-      else if (!swapped) serving++
+      else if (!swapped && was !== undefined) serving++
     }
   } finally {
     rmSync(copy, { recursive: true, force: true })

@@ -12,6 +12,8 @@ import { type Generation, generationProjections } from './worker-projections.ts'
 
 const CHILD = new URL('./worker-crash-child.ts', import.meta.url).pathname
 const PROJECTION_COUNT = generationProjections('a').length
+/** Every this many trials the projection files are deleted first: the child makes first builds. */
+const FIRST_BUILD_EVERY = 5
 /** Share of the restarts that roll the deploy back: the old files then catch up from their checkpoint. */
 const ROLL_BACK_SHARE = 0.25
 /**
@@ -27,6 +29,8 @@ export interface WorkerTrialResult {
   seed: number
   /** The generation the killed child was building (its versions end with it). */
   generation: Generation
+  /** The projections started from nothing (no files): the child made first builds. */
+  firstBuild: boolean
   /** The restart ran the old generation (a rolled-back deploy) instead of resuming the new one. */
   rolledBack: boolean
   /** `buildWorkers` of the child and of the restart. */
@@ -99,14 +103,10 @@ export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise
   const projectionsDir = join(dir, 'projections')
   const results: WorkerTrialResult[] = []
   try {
-    mkdirSync(projectionsDir)
     let live: Generation = 'a'
-    await withLog(dir, async (events) => {
-      await appendRandom(events, createRandom(options.seed + 1), options.seedEvents ?? 12_000)
-      const collector = await openCollector(events, projectionsDir, live, 0)
-      await untilRebuilt(collector, await events.head())
-      await collector.stop()
-    })
+    await withLog(dir, (events) =>
+      appendRandom(events, createRandom(options.seed + 1), options.seedEvents ?? 12_000),
+    )
     // A kill that missed every worker build (the builds were all swapped in first) is checked as
     // well, and another trial follows, until `trials` kills landed inside a worker build.
     const maxKills = options.maxKills ?? options.trials * 3
@@ -115,17 +115,25 @@ export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise
       const started = Date.now()
       const seed = random.int(1, 2 ** 31 - 1)
       const generation: Generation = live === 'a' ? 'b' : 'a'
+      // Every few trials the projections start from nothing (a new node): first builds are lent too.
+      const firstBuild = trial % FIRST_BUILD_EVERY === 0
+      if (firstBuild) {
+        rmSync(projectionsDir, { recursive: true, force: true })
+        mkdirSync(projectionsDir)
+      }
       const before = filesOf(projectionsDir)
       const buildWorkers = BUILD_WORKER_CHOICES[random.int(0, BUILD_WORKER_CHOICES.length - 1)] ?? 1
       const run = await runAndKill(dir, seed, generation, buildWorkers, 0.05 + random.next() * 0.65)
       // Mostly the deploy goes on after the crash; sometimes it is rolled back to the old version.
-      const restartWith: Generation = random.next() < ROLL_BACK_SHARE ? live : generation
+      const rollBack = random.next() < ROLL_BACK_SHARE && !firstBuild
+      const restartWith: Generation = rollBack ? live : generation
       const check = await verify(dir, generation, restartWith, buildWorkers, before, run)
       live = restartWith
       const result: WorkerTrialResult = {
         trial,
         seed,
         generation,
+        firstBuild,
         rolledBack: restartWith !== generation,
         buildWorkers,
         lent: run.lent,

@@ -19,9 +19,10 @@ export function workerCrashRow(results: WorkerTrialResult[], seed: number, label
     detail: [
       `seed ${seed}`,
       `kills inside a worker build: ${interrupted.length} of ${results.length} (the worker had committed ${range} of its share; that build's file left unswapped; a kill that missed them came once all four were swapped in)`,
+      `first builds (no files before): ${results.filter((r) => r.firstBuild).length} trials`,
       `builds lent to workers: ${sum((r) => r.lent)}`,
       `rebuilds requested meanwhile: ${sum((r) => r.rebuildRequests)}`,
-      `old files serving after the kill: ${sum((r) => r.oldServing)} of ${results.length * 4} (old version, checkpoint not moved back, equal to a fresh build up to it; the rest had swapped in before the kill)`,
+      `old files serving after the kill: ${sum((r) => r.oldServing)} of ${sum((r) => (r.firstBuild ? 0 : 4))} (old version, checkpoint not moved back, equal to a fresh build up to it; the rest had swapped in before the kill)`,
       `problems with them: ${sum((r) => r.oldProblems.length)}`,
       `restarts resuming the new version: ${results.filter((r) => !r.rolledBack).length}, rolling back to the old one: ${results.filter((r) => r.rolledBack).length}`,
       `builds lent to workers by the restarts: ${sum((r) => r.restartLent)}`,
