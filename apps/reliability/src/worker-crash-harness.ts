@@ -95,7 +95,8 @@ export function workerTrialHeld(r: WorkerTrialResult): boolean {
  * not moved back, and data equal to a fresh build of that version up to that checkpoint; the
  * restarted collector has discarded the leftover builds when `start()` resolves, and its rebuilds
  * (in workers again) end equal to a single-threaded fresh build. A quarter of the restarts roll
- * the deploy back to the old generation instead. The seed replays a run.
+ * the deploy back to the old generation instead; every fifth trial starts with no files (first
+ * builds). The seed replays a run.
  */
 export async function runWorkerCrashTrials(options: WorkerCrashOptions): Promise<WorkerTrialResult[]> {
   const random = createRandom(options.seed)
