@@ -19,7 +19,7 @@ export function workerCrashRow(results: WorkerTrialResult[], seed: number, label
     detail: [
       `seed ${seed}`,
       `kills inside a worker build: ${interrupted.length} of ${results.length} (the worker had committed ${range} of its share; that build's file left unswapped; a kill that missed them came once all four were swapped in)`,
-      `first builds (no files before): ${results.filter((r) => r.firstBuild).length} trials`,
+      `trials starting with no files (first builds): ${results.filter((r) => r.firstBuild).length}`,
       `builds lent to workers: ${sum((r) => r.lent)}`,
       `rebuilds requested meanwhile: ${sum((r) => r.rebuildRequests)}`,
       `old files serving after the kill: ${sum((r) => r.oldServing)} of ${sum((r) => (r.firstBuild ? 0 : 4))} (old version, checkpoint not moved back, equal to a fresh build up to it; the rest had swapped in before the kill)`,
