@@ -85,7 +85,8 @@ append is in the log; the interrupted build's file is still under \`.eskit/build
 swapped in; each live file opens (read-only, \`inspectDirectory\`) with its old version and a
 checkpoint not behind the one it had before the child started (after a first build: absent, or
 the empty file at checkpoint 0), and its data (SHA-256 of the dump) equals a single-threaded fresh
-build of that version over the log cut at that checkpoint. A
+build of that version over the log cut at that checkpoint; the leftover build files keep their size
+and modification time from the kill to the restart (no thread of the dead process writes on). A
 collector restarted on the directory has deleted every leftover build file by the time \`start()\`
 resolves, rebuilds in workers again, leaves \`.eskit/builds/\` empty, and ends equal to a
 single-threaded fresh build; a quarter of the restarts roll the deploy back to the old version

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EventStore, type Logger, silentLogger } from '@eskit/core'
@@ -53,6 +53,8 @@ export interface WorkerTrialResult {
   staleBuilds: number
   /** Whether the interrupted build's file was among them (it was not swapped in). */
   interruptedFileLeft: boolean
+  /** Of those, changed between the kill and the restart: written by something that outlived it (must be 0). */
+  buildsTouchedAfterKill: number
   /** Of those, still there once the restarted collector's `start()` resolved (must be 0). */
   staleBuildsKept: number
   /** Builds the restarted collector lent to worker threads. */
@@ -81,6 +83,7 @@ export function workerTrialHeld(r: WorkerTrialResult): boolean {
     r.lostEvents === 0 &&
     r.oldProblems.length === 0 &&
     r.staleBuildsKept === 0 &&
+    r.buildsTouchedAfterKill === 0 &&
     r.buildsAfterRebuild === 0 &&
     r.divergent.length === 0
   )
@@ -176,6 +179,8 @@ async function appendRandom(events: EventStore, random: ReturnType<typeof create
 
 interface KilledRun {
   acknowledged: number[]
+  /** Size and modification time of each file under `.eskit/builds/` once the child had exited. */
+  buildsAtKill: Map<string, string>
   /** Rebuilds the child asked for while it ran. */
   requested: number
   lent: number
@@ -267,7 +272,17 @@ async function runAndKill(
   // Lines written before the kill may still sit in the pipe.
   await sleep(20)
   for (const line of buffered.split('\n')) if (line.startsWith('ack ')) read(line)
-  return { acknowledged, lent, interrupted, requested }
+  return { acknowledged, lent, interrupted, requested, buildsAtKill: buildFingerprints(dir) }
+}
+
+function buildFingerprints(dir: string): Map<string, string> {
+  const builds = join(dir, 'projections', '.eskit', 'builds')
+  return new Map(
+    listBuilds(join(dir, 'projections')).map((file) => {
+      const stat = statSync(join(builds, file))
+      return [file, `${stat.size}@${stat.mtimeMs}`]
+    }),
+  )
 }
 
 async function kill(child: ChildProcess, exited: Promise<unknown>) {
@@ -299,6 +314,11 @@ async function verify(
         if (message === 'projection build lent to a worker') restartLent++
       },
     }
+    // Nothing of the killed process (no worker thread) wrote to its builds after it died.
+    const now = buildFingerprints(dir)
+    const buildsTouchedAfterKill = [...run.buildsAtKill].filter(
+      ([file, print]) => now.get(file) !== print,
+    ).length
     const collector = await openCollector(events, projectionsDir, restartWith, buildWorkers, counting)
     let restarted: Map<string, string>
     let staleBuildsKept: number
@@ -323,6 +343,7 @@ async function verify(
       interruptedFileLeft:
         run.interrupted !== null && leftovers.some((file) => file.startsWith(`${run.interrupted?.name}.`)),
       staleBuildsKept,
+      buildsTouchedAfterKill,
       restartLent,
       buildsAfterRebuild,
       divergent,

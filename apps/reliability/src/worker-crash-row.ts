@@ -26,7 +26,7 @@ export function workerCrashRow(results: WorkerTrialResult[], seed: number, label
       `problems with them: ${sum((r) => r.oldProblems.length)}`,
       `restarts resuming the new version: ${results.filter((r) => !r.rolledBack).length}, rolling back to the old one: ${results.filter((r) => r.rolledBack).length}`,
       `builds lent to workers by the restarts: ${sum((r) => r.restartLent)}`,
-      `build files left by the kills: ${sum((r) => r.staleBuilds)}, still there once the restart's start() resolved: ${sum((r) => r.staleBuildsKept)}, after its rebuilds: ${sum((r) => r.buildsAfterRebuild)}`,
+      `build files left by the kills: ${sum((r) => r.staleBuilds)}, written to after the kill: ${sum((r) => r.buildsTouchedAfterKill)}, still there once the restart's start() resolved: ${sum((r) => r.staleBuildsKept)}, after its rebuilds: ${sum((r) => r.buildsAfterRebuild)}`,
       `events lost: ${sum((r) => r.lostEvents)}`,
       `divergent projections: ${sum((r) => r.divergent.length)} (the restarted directory vs a single-threaded fresh build)`,
       `acknowledged appends checked: ${sum((r) => r.acknowledged)}`,

@@ -30,6 +30,7 @@ describe('crash harness: SIGKILL while builds run in worker threads', () => {
     for (const r of results) {
       expect(r.oldProblems).toEqual([])
       expect(r.lostEvents).toBe(0)
+      expect(r.buildsTouchedAfterKill).toBe(0)
       expect(r.staleBuildsKept).toBe(0)
       expect(r.buildsAfterRebuild).toBe(0)
       expect(r.divergent).toEqual([])
