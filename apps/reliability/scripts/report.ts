@@ -65,9 +65,10 @@ ${table(crash)}
 Each trial: a child process runs a collector with four projections on the per-file store
 (one asynchronous, one type-filtered, one whose version changes between trials so kills land
 during builds beside the live file and during swaps, and random \`rebuild()\` calls) while it
-appends; the parent kills it with SIGKILL after a seeded random delay, then restarts a
-collector on the same directory, catches up, and compares a deterministic dump of every
-projection with a from-scratch rebuild over the same log. Every acknowledged append must be
+appends; the projections are loadable in build worker threads, and each child runs 0, 1 or 2
+\`buildWorkers\`. The parent kills it with SIGKILL after a seeded random delay, then restarts a
+collector (2 build workers) on the same directory, catches up, and compares a deterministic
+dump of every projection with a single-threaded from-scratch rebuild over the same log. Every acknowledged append must be
 in the log. \`pnpm soak [trials] [seed]\` runs hundreds; a failing trial prints its seed
 (\`ESKIT_CRASH_SEED=… pnpm --filter @eskit/reliability test\` replays it).
 

@@ -15,7 +15,7 @@ type Db = Database.Database
  */
 export type Generation = 'a' | 'b'
 
-const loadable = (base: Projection<Db>, generation: Generation, name: string): Projection<Db> => ({
+const loadable = (base: Projection<Db>, generation: Generation | '', name: string): Projection<Db> => ({
   ...base,
   version: `${base.version}${generation}`,
   source: { module: import.meta.url, export: name },
@@ -43,4 +43,23 @@ export function projectionOf(name: string, version: string): Projection<Db> | un
   return [...generationProjections('a'), ...generationProjections('b')].find(
     (p) => p.name === name && p.version === version,
   )
+}
+
+// The random-instant crash harness's workload, same versions as projections.ts, loadable in a worker.
+export const eventLog_1: Projection<Db> = loadable(eventLog, '', 'eventLog_1')
+export const byType_1: Projection<Db> = loadable(byType, '', 'byType_1')
+export const balances_1: Projection<Db> = loadable(balances, '', 'balances_1')
+export const mirror_1: Projection<Db> = loadable(mirror('1'), '', 'mirror_1')
+export const mirror_2: Projection<Db> = loadable(mirror('2'), '', 'mirror_2')
+export const mirror_3: Projection<Db> = loadable(mirror('3'), '', 'mirror_3')
+
+/**
+ * `workloadProjections(mirrorVersion)` of projections.ts (same names, versions and code), each
+ * loadable in a build worker; the mirror only at versions 1–3.
+ */
+export function loadableWorkload(mirrorVersion: string): Projection<Db>[] {
+  const mirrors: Record<string, Projection<Db>> = { '1': mirror_1, '2': mirror_2, '3': mirror_3 }
+  const loadableMirror = mirrors[mirrorVersion]
+  if (!loadableMirror) throw new Error(`no worker-loadable mirror at version ${mirrorVersion}`)
+  return [eventLog_1, byType_1, balances_1, loadableMirror]
 }
