@@ -258,11 +258,15 @@ async function runAndKill(
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   // A child that ends, or never rebuilds, within the time is a failure of the scenario.
+  let timer: NodeJS.Timeout | undefined
   const outcome = await Promise.race([
     due.then(() => 'kill' as const),
     exited,
-    sleep(30_000).then(() => 'timeout' as const),
+    new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), 30_000)
+    }),
   ])
+  clearTimeout(timer)
   await kill(child, exited)
   if (outcome !== 'kill') {
     throw new Error(

@@ -21,7 +21,6 @@ describe('crash harness: SIGKILL while builds run in worker threads', () => {
       // the kill landed inside a build a worker thread was running: its file was left unswapped,
       // the old file kept serving, and the restart built the new version again in a worker
       expect(r.interruptedFileLeft).toBe(true)
-      expect(r.lent).toBeGreaterThanOrEqual(2)
       expect(r.staleBuilds).toBeGreaterThan(0)
       if (!r.firstBuild) expect(r.oldServing).toBeGreaterThan(0)
       // a rolled-back restart rebuilds only the files swapped in before the kill
@@ -36,5 +35,7 @@ describe('crash harness: SIGKILL while builds run in worker threads', () => {
       expect(r.divergent).toEqual([])
     }
     expect(results.reduce((n, r) => n + r.acknowledged, 0)).toBeGreaterThan(trials)
+    // several builds per trial went to workers, not only the one the kill interrupted
+    expect(results.reduce((n, r) => n + r.lent, 0)).toBeGreaterThan(inside.length)
   })
 })
