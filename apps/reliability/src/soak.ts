@@ -26,7 +26,7 @@ if (parts.has('crash')) {
       const bad = r.lostEvents > 0 || r.divergent.length > 0
       if (bad) failed++
       console.log(
-        `${bad ? 'FAIL' : 'ok  '} #${r.trial} seed=${r.seed} kill@${r.killAfterMs}ms acked=${r.acknowledged} head=${r.head} lost=${r.lostEvents} divergent=${r.divergent.join(',') || '-'} ${r.durationMs}ms`,
+        `${bad ? 'FAIL' : 'ok  '} #${r.trial} seed=${r.seed} kill@${r.killAfterMs}ms acked=${r.acknowledged} lent=${r.lent} head=${r.head} lost=${r.lostEvents} divergent=${r.divergent.join(',') || '-'} ${r.durationMs}ms`,
       )
     },
   })
@@ -39,7 +39,7 @@ if (parts.has('crash')) {
       case: `soak: ${results.length} SIGKILLs in one run (pnpm soak)`,
       tried: results.length,
       held: results.length - failed,
-      detail: `seed ${seed}; events lost: ${lost}; divergent projections: ${results.reduce((n, r) => n + r.divergent.length, 0)}; acknowledged appends checked: ${results.reduce((n, r) => n + r.acknowledged, 0)}`,
+      detail: `seed ${seed}; events lost: ${lost}; divergent projections: ${results.reduce((n, r) => n + r.divergent.length, 0)}; acknowledged appends checked: ${results.reduce((n, r) => n + r.acknowledged, 0)}; kills after builds were lent to worker threads: ${results.filter((r) => r.lent > 0).length}`,
     },
   ])
 }
