@@ -1,3 +1,4 @@
+export { openPostgresLogReader, type PostgresLogReaderOptions } from './log-reader.js'
 export {
   createNodeRegistry,
   type NodeRegistry,

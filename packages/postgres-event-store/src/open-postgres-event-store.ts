@@ -1,7 +1,6 @@
 import {
   type AppendOptions,
   type AppendResult,
-  assertStreamId,
   EskitError,
   type EventStore,
   type Logger,
@@ -9,13 +8,9 @@ import {
   type ReadAllOptions,
   type StoredEvent,
   silentLogger,
+  type WorkerSource,
 } from '@eskit/core'
-import {
-  assertReadAllOptions,
-  createAppendListeners,
-  createLifecycle,
-  validateAppend,
-} from '@eskit/core/adapter'
+import { createAppendListeners, createLifecycle, validateAppend } from '@eskit/core/adapter'
 import pg from 'pg'
 import { type Connections, createConnections } from './connections.js'
 import { createGroupCommit } from './group-commit.js'
@@ -28,9 +23,10 @@ import {
   resolvePoolSize,
   resolveTuning,
 } from './options.js'
-import { LOG_TYPES, readQueries, toEvents } from './reader.js'
+import { createLogReads, LOG_TYPES, readQueries } from './reader.js'
 import { createRedactor, passwordOf, type Redactor } from './redact.js'
 import { assertSchemaName, channelOf, prepareSchema, quoteIdentifier } from './schema.js'
+import { readerWorkerSource } from './worker-source.js'
 
 const APPLICATION_NAME = 'eskit'
 
@@ -111,6 +107,8 @@ interface Source {
   redact: Redactor
   /** A new client for the LISTEN connection, with the same target and credentials. */
   newClient: () => pg.Client
+  /** What a build worker connects with: only a connection string can be handed to a thread. */
+  connectionString: string | undefined
 }
 
 function ownPool(options: PostgresEventStoreUrlOptions, timeoutMs: number, logger: Logger): Source {
@@ -143,7 +141,7 @@ function ownPool(options: PostgresEventStoreUrlOptions, timeoutMs: number, logge
   }
   // An idle connection the server dropped must not become an uncaught 'error' event.
   pool.on('error', (error) => logger.warn('idle event log connection lost', { error: redact(error.message) }))
-  return { pool, owned: true, redact, newClient: () => new pg.Client(config) }
+  return { pool, owned: true, redact, newClient: () => new pg.Client(config), connectionString }
 }
 
 function usePool(options: PostgresEventStorePoolOptions, timeoutMs: number): Source {
@@ -166,6 +164,7 @@ function usePool(options: PostgresEventStorePoolOptions, timeoutMs: number): Sou
     pool,
     owned: false,
     redact,
+    connectionString: undefined,
     newClient: () =>
       new Client({ ...settings, connectionTimeoutMillis: timeoutMs, keepAlive: true } as pg.ClientConfig),
   }
@@ -187,7 +186,6 @@ function createStore(context: StoreContext): EventStore {
   const { connections, logger, redact, id } = context
   const s = quoteIdentifier(context.schema)
   const channel = channelOf(context.schema)
-  const queries = readQueries(s)
   const listeners = createAppendListeners(logger)
   const life = createLifecycle('the event store', { open: true })
   // The highest head told to listeners: a head heard twice (own append, then its NOTIFY) or an
@@ -200,11 +198,8 @@ function createStore(context: StoreContext): EventStore {
     listeners.notify(head)
   }
 
-  const readHead = (): Promise<number> =>
-    connections.run('could not read the head of the event log', async (client) => {
-      const result = await client.query<[number]>({ text: queries.head, rowMode: 'array', types: LOG_TYPES })
-      return result.rows[0]?.[0] ?? 0
-    })
+  const reads = createLogReads(connections, context.schema)
+  const readHead = (): Promise<number> => reads.head()
 
   const notifier = createNotifier({ connections, channel, logger, redact })
   const groups = createGroupCommit({
@@ -229,19 +224,25 @@ function createStore(context: StoreContext): EventStore {
   })
 
   const assertOpen = (): void => life.assertOpen()
-
-  const query = (message: string, text: string, values: unknown[], details?: Record<string, unknown>) =>
-    connections.run(
-      message,
-      async (client) => {
-        const result = await client.query<unknown[]>({ text, values, rowMode: 'array', types: LOG_TYPES })
-        return toEvents(result.rows)
-      },
-      details,
-    )
+  let workerSource: WorkerSource | null | undefined
 
   return {
     id,
+    workerSource() {
+      // The application's pool (its clients, its callbacks) cannot be cloned into a thread: with
+      // it every build stays on the main thread, and the collector says so in its log.
+      if (context.connectionString === undefined || life.phase === 'closed') return null
+      workerSource ??= readerWorkerSource(
+        {
+          connectionString: context.connectionString,
+          schema: context.schema,
+          timeoutMs: context.timeoutMs,
+          id,
+        },
+        redact,
+      )
+      return workerSource
+    },
     async append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult> {
       assertOpen()
       const { encoded, expected } = validateAppend(streamId, events, options)
@@ -249,20 +250,11 @@ function createStore(context: StoreContext): EventStore {
     },
     async readAll(options: ReadAllOptions): Promise<StoredEvent[]> {
       assertOpen()
-      assertReadAllOptions(options)
-      const { after, limit, types } = options
-      if (types === undefined) return query('could not read the event log', queries.all, [after, limit])
-      if (types.length === 0) return []
-      if (types.length === 1)
-        return query('could not read the event log', queries.byType, [after, limit, types[0]])
-      return query('could not read the event log', queries.byTypes, [after, limit, [...new Set(types)]])
+      return reads.readAll(options)
     },
     async readStream(streamId: string): Promise<StoredEvent[]> {
       assertOpen()
-      assertStreamId(streamId)
-      return query(`could not read stream ${JSON.stringify(streamId)}`, queries.stream, [streamId], {
-        streamId,
-      })
+      return reads.readStream(streamId)
     },
     async head(): Promise<number> {
       assertOpen()

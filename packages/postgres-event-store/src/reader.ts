@@ -1,5 +1,8 @@
-import type { StoredEvent } from '@eskit/core'
+import { assertStreamId, type ReadAllOptions, type StoredEvent } from '@eskit/core'
+import { assertReadAllOptions } from '@eskit/core/adapter'
 import type pg from 'pg'
+import type { Connections } from './connections.js'
+import { quoteIdentifier } from './schema.js'
 
 /** Rows come as arrays (cheaper than objects); int8 becomes a number, json is parsed. */
 const INT8 = 20
@@ -56,4 +59,55 @@ export function toEvents(rows: unknown[]): StoredEvent[] {
     events[i] = event
   }
   return events
+}
+
+/** The log's reads over `connections`: what the store and a log reader share. */
+export interface LogReads {
+  readAll(options: ReadAllOptions): Promise<StoredEvent[]>
+  readStream(streamId: string): Promise<StoredEvent[]>
+  head(): Promise<number>
+}
+
+/**
+ * {@link LogReads} of the log in `schema`: the type filter is in the query (one index range per
+ * type), arguments are checked as the contract says, every call is bounded by the connections'
+ * deadline.
+ */
+export function createLogReads(connections: Connections, schema: string): LogReads {
+  const queries = readQueries(quoteIdentifier(schema))
+  const query = (message: string, text: string, values: unknown[], details?: Record<string, unknown>) =>
+    connections.run(
+      message,
+      async (client) => {
+        const result = await client.query<unknown[]>({ text, values, rowMode: 'array', types: LOG_TYPES })
+        return toEvents(result.rows)
+      },
+      details,
+    )
+  return {
+    async readAll(options) {
+      assertReadAllOptions(options)
+      const { after, limit, types } = options
+      if (types === undefined) return query('could not read the event log', queries.all, [after, limit])
+      if (types.length === 0) return []
+      if (types.length === 1)
+        return query('could not read the event log', queries.byType, [after, limit, types[0]])
+      return query('could not read the event log', queries.byTypes, [after, limit, [...new Set(types)]])
+    },
+    async readStream(streamId) {
+      assertStreamId(streamId)
+      return query(`could not read stream ${JSON.stringify(streamId)}`, queries.stream, [streamId], {
+        streamId,
+      })
+    },
+    head: () =>
+      connections.run('could not read the head of the event log', async (client) => {
+        const result = await client.query<[number]>({
+          text: queries.head,
+          rowMode: 'array',
+          types: LOG_TYPES,
+        })
+        return result.rows[0]?.[0] ?? 0
+      }),
+  }
 }

@@ -1,5 +1,6 @@
+import util from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { createRedactor, passwordOf } from './redact.js'
+import { createRedactor, passwordOf, redactedWhenPrinted } from './redact.js'
 
 describe('passwordOf', () => {
   it('finds the password of URL and key=value connection strings', () => {
@@ -20,5 +21,25 @@ describe('createRedactor', () => {
     expect(redact('raw p@ss w0rd here')).toBe('raw *** here')
     expect(redact('other postgres://u:another@h/d')).toBe('other postgres://u:***@h/d')
     expect(redact('nothing secret')).toBe('nothing secret')
+  })
+})
+
+describe('redactedWhenPrinted', () => {
+  it('prints redacted (JSON, inspect, console) while a structured clone keeps the real values', () => {
+    const url = 'postgres://app:hunter2@db/app'
+    const options = redactedWhenPrinted({ connectionString: url, timeoutMs: 5 }, createRedactor(['hunter2']))
+    const source = { module: 'file:///x.mjs', export: 'open', options }
+    expect(JSON.stringify(source)).toBe(
+      '{"module":"file:///x.mjs","export":"open","options":{"connectionString":"postgres://app:***@db/app","timeoutMs":5}}',
+    )
+    expect(util.inspect(source, { depth: 4 })).not.toContain('hunter2')
+    expect(util.format('%o %O %j', source, source, source)).not.toContain('hunter2')
+    expect(structuredClone(source)).toEqual({
+      module: 'file:///x.mjs',
+      export: 'open',
+      options: { connectionString: url, timeoutMs: 5 },
+    })
+    expect(Object.keys(options)).toEqual(['connectionString', 'timeoutMs'])
+    expect(options.connectionString).toBe(url)
   })
 })

@@ -34,3 +34,20 @@ export function passwordOf(connectionString: string): string | undefined {
     return /(?:^|\s)password\s*=\s*'?([^'\s]+)'?/i.exec(connectionString)?.[1]
   }
 }
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+
+/**
+ * `value` (a flat object of plain values) whose printed forms are redacted: `JSON.stringify`,
+ * `console.log` and `util.inspect` show every string field through `redact`, while a structured
+ * clone (`workerData`, `postMessage`) still carries the real values. Both hooks stay out of the
+ * clone: `toJSON` is not enumerable and the inspect hook is keyed by a symbol.
+ */
+export function redactedWhenPrinted<T extends object>(value: T, redact: Redactor): T {
+  const shown = Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [key, typeof field === 'string' ? redact(field) : field]),
+  )
+  Object.defineProperty(value, 'toJSON', { value: () => shown, enumerable: false })
+  Object.defineProperty(value, INSPECT, { value: () => shown, enumerable: false })
+  return value
+}

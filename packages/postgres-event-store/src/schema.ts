@@ -144,6 +144,28 @@ export async function prepareSchema(
   }
 }
 
+/**
+ * The id of the log in `schema`, read without creating or migrating anything (a reader's open):
+ * `NOT_FOUND` when the schema holds no log, `CORRUPT` when it holds something else, or a format
+ * other than the one this package writes (a reader never migrates).
+ */
+export async function readLogId(client: pg.ClientBase, schema: string): Promise<string> {
+  const meta = await readMeta(client, schema)
+  if (!meta) {
+    throw new EskitError('NOT_FOUND', `there is no event log in schema ${schema}`, { details: { schema } })
+  }
+  const id = checkId(meta, schema)
+  if (meta.version !== SCHEMA_VERSION) {
+    // older: its first read-write open migrates it; until then the reads may not fit it
+    throw new EskitError(
+      'CORRUPT',
+      `the event log in schema ${schema} has format version ${meta.version}, not ${SCHEMA_VERSION}: open it with openPostgresEventStore first, which migrates it`,
+      { details: { schema, version: meta.version, supported: SCHEMA_VERSION } },
+    )
+  }
+  return id
+}
+
 // 'eskt': the advisory lock class of eskit's migrations (the second key is the schema's hash).
 const MIGRATION_LOCK = 0x65736b74
 

@@ -20,6 +20,7 @@ import { type BenchPostgres, benchPostgres } from '../pg-server.ts'
 import { percentile, summarize } from '../stats.ts'
 import { recommendedView } from '../views.ts'
 import { workloadEvent } from '../workload.ts'
+import { parallelBuildsFromPostgres } from './postgres-parallel.ts'
 
 const CASE = '9 postgres'
 const CHILD = fileURLToPath(new URL('../pg-live-child.ts', import.meta.url))
@@ -274,6 +275,7 @@ export async function postgresCase(ctx: BenchContext): Promise<void> {
       )
       pgRow.note = `${events} events; view digest checked`
       ctx.add(pgRow)
+      await parallelBuildsFromPostgres(ctx, CASE, pgLog)
       await liveAcrossProcesses(ctx, url, schema, pgLog, pgLiveAppends)
     } finally {
       await pgLog.close()

@@ -14,6 +14,7 @@ import { orderingTests } from './ordering.js'
 import { readStreamTests } from './read-stream.js'
 import { typeFilterTests } from './type-filter.js'
 import { validationTests } from './validation.js'
+import { workerSourceTests } from './worker-source.js'
 
 /**
  * Every group of the event-store suite by name; each is also exported on its own (e.g.
@@ -32,6 +33,7 @@ export const eventStoreGroups: { readonly [G in EventStoreGroup]: (kit: EventSto
   onAppend: onAppendTests,
   validation: validationTests,
   close: closeTests,
+  workerSource: workerSourceTests,
 }
 
 function defineGroups(options: EventStoreSuiteOptions, groups: readonly EventStoreGroup[]): void {
@@ -53,7 +55,8 @@ function defineGroups(options: EventStoreSuiteOptions, groups: readonly EventSto
 /**
  * Defines the event-store conformance tests (vitest `describe`/`it`) for an {@link EventStore}
  * adapter: ordering and positions, `expectedVersion` in all forms, type-filtered reads,
- * `readStream`, `onAppend`, validation, close and reopen.
+ * `readStream`, `onAppend`, validation, close and reopen, and a worker source that reads the same
+ * log in a worker thread.
  *
  * @example
  * ```ts
@@ -93,4 +96,5 @@ export {
   readStreamTests,
   typeFilterTests,
   validationTests,
+  workerSourceTests,
 }

@@ -18,6 +18,7 @@ export type EventStoreGroup =
   | 'onAppend'
   | 'validation'
   | 'close'
+  | 'workerSource'
 
 /**
  * Options of {@link runEventStoreSuite}.
@@ -51,6 +52,7 @@ export const ALL_GROUPS: readonly EventStoreGroup[] = [
   'onAppend',
   'validation',
   'close',
+  'workerSource',
 ]
 
 /** What every group of the event-store suite uses: the options, the test's context and helpers. */
