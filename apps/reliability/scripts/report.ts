@@ -65,11 +65,36 @@ ${table(crash)}
 Each trial: a child process runs a collector with four projections on the per-file store
 (one asynchronous, one type-filtered, one whose version changes between trials so kills land
 during builds beside the live file and during swaps, and random \`rebuild()\` calls) while it
-appends; the parent kills it with SIGKILL after a seeded random delay, then restarts a
-collector on the same directory, catches up, and compares a deterministic dump of every
-projection with a from-scratch rebuild over the same log. Every acknowledged append must be
+appends; the projections are loadable in build worker threads, and each child runs 0, 1 or 2
+\`buildWorkers\`. The parent kills it with SIGKILL after a seeded random delay, then restarts a
+collector (2 build workers) on the same directory, catches up, and compares a deterministic
+dump of every projection with a single-threaded from-scratch rebuild over the same log. Every acknowledged append must be
 in the log. \`pnpm soak [trials] [seed]\` runs hundreds; a failing trial prints its seed
 (\`ESKIT_CRASH_SEED=… pnpm --filter @eskit/reliability test\` replays it).
+
+The rows on worker threads (\`test/worker-crash.test.ts\`): SIGKILL while builds run in build
+worker threads. The projections come from a side-effect-free module (\`src/worker-projections.ts\`)
+that exports each by name with \`source: { module: import.meta.url, export }\`, in two generations
+whose versions differ. Each trial starts a child process on the other generation with 1 or 3
+\`buildWorkers\`, so all four projections rebuild beside their files, most of them in worker
+threads, while the child keeps appending and now and then asks for a rebuild (recalling a
+lent build); every fifth trial starts with no projection files at all, so the child makes first
+builds, lent to workers beside the empty files that serve meanwhile. The child reports each build it lends to a worker and the
+checkpoints the worker commits; the parent sends SIGKILL as soon as a worker build has committed a
+seeded random fraction (5–70 %) of its share, not all of it. After the kill: every acknowledged
+append is in the log; the interrupted build's file is still under \`.eskit/builds/\` and was not
+swapped in; each live file opens (read-only, \`inspectDirectory\`) with its old version and a
+checkpoint not behind the one it had before the child started (after a first build: absent, or
+the empty file at checkpoint 0), and its data (SHA-256 of the dump) equals a single-threaded fresh
+build of that version over the log cut at that checkpoint; the leftover build files keep their size
+and modification time from the kill to the restart (no thread of the dead process writes on). A
+collector restarted on the directory has deleted every leftover build file by the time \`start()\`
+resolves, rebuilds in workers again, leaves \`.eskit/builds/\` empty, and ends equal to a
+single-threaded fresh build; a quarter of the restarts roll the deploy back to the old version
+instead, whose files then catch up from their checkpoint. A kill that came only after all four builds were swapped in (the
+child's reports missed them) is checked the same way and another trial follows. CI makes 4 kills
+inside worker builds; \`pnpm soak\` makes \`ESKIT_WORKER_KILLS\` (default 50), and
+\`ESKIT_WORKER_CRASH_SEED\` replays a run.
 
 The cluster rows (\`test/cluster-crash.test.ts\`): three node processes append to one
 PostgreSQL log (\`@eskit/postgres-event-store\`) and run the same projections, each on its own

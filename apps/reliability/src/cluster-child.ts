@@ -54,7 +54,16 @@ const collector = createCollector({
   retry: { initialDelayMs: 10, maxDelayMs: 200 },
 })
 for (const projection of workloadProjections('1')) collector.add(projection)
-await collector.start()
+// The server may go down between opening the log and start() reading its head: start again.
+for (;;) {
+  try {
+    await collector.start()
+    break
+  } catch (error) {
+    if (!isEskitError(error, 'UNAVAILABLE')) throw error
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 say('started')
 setInterval(() => say(`reads ${readCalls} ${readEvents}`), 100)
 

@@ -1,13 +1,13 @@
 // The process the crash harness SIGKILLs: it appends events and runs a collector with the
-// workload's projections on a per-file store, printing `ack <position>` once an append has
+// workload's projections (loadable in build worker threads) on a per-file store, printing `ack <position>` once an append has
 // returned, so the parent knows which appends were acknowledged before the kill.
 import { writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { createCollector } from '@eskit/core'
+import { createCollector, silentLogger } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
-import { workloadProjections } from './projections.ts'
 import { createRandom } from './random.ts'
+import { loadableWorkload } from './worker-projections.ts'
 
 const [dir = '', seedText = '1', mirrorVersion = '1'] = process.argv.slice(2)
 const random = createRandom(Number(seedText))
@@ -19,8 +19,17 @@ const collector = createCollector({
   store: sqliteStore({ dir: join(dir, 'projections') }),
   batchSize: 1 + random.int(0, 4) * 50,
   retry: { initialDelayMs: 10, maxDelayMs: 100 },
+  // builds on the main thread only, or lent to one or two worker threads
+  buildWorkers: random.int(0, 2),
+  // the parent counts the builds lent to workers
+  logger: {
+    ...silentLogger,
+    debug(message, fields) {
+      if (message === 'projection build lent to a worker') say(`lent ${String(fields?.name)}`)
+    },
+  },
 })
-for (const projection of workloadProjections(mirrorVersion)) collector.add(projection)
+for (const projection of loadableWorkload(mirrorVersion)) collector.add(projection)
 // Events appended while no collector ran (as by another process): the collector starts behind.
 const types = ['Opened', 'Deposited', 'Withdrawn', 'Noted'] as const
 const randomEvent = () => {

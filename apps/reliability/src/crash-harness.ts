@@ -2,13 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCollector, type EventStore } from '@eskit/core'
+import { createCollector, type EventStore, type Projection } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import type Database from 'better-sqlite3'
 import { dumpProjection } from './dump.ts'
 import { workloadProjections } from './projections.ts'
 import { createRandom } from './random.ts'
+import { loadableWorkload } from './worker-projections.ts'
 
 const CHILD = new URL('./crash-child.ts', import.meta.url).pathname
 
@@ -22,6 +23,8 @@ export interface TrialResult {
   /** What the projections were doing when the kill landed (last report of the child, ≤ 15 ms old). */
   phase: string
   acknowledged: number
+  /** Builds the child lent to worker threads before the kill. */
+  lent: number
   head: number
   /** Acknowledged appends missing from the log after the kill (must be 0). */
   lostEvents: number
@@ -70,6 +73,7 @@ export async function runCrashTrials(options: CrashRunOptions): Promise<TrialRes
         started: run.started,
         phase: run.phase,
         acknowledged: run.acknowledged.length,
+        lent: run.lent,
         head: check.head,
         lostEvents: check.lostEvents,
         divergent: check.divergent,
@@ -95,6 +99,7 @@ async function runAndKill(
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const acknowledged: number[] = []
+  let lent = 0
   let started = false
   let phase = 'booting'
   let markStarting: () => void = () => {}
@@ -113,6 +118,7 @@ async function runAndKill(
         phase = line.slice(6)
         if (phase === 'starting') markStarting()
       } else if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
+      else if (line.startsWith('lent ')) lent++
     }
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -127,7 +133,7 @@ async function runAndKill(
   await sleep(20)
   for (const line of buffered.split('\n'))
     if (line.startsWith('ack ')) acknowledged.push(Number(line.slice(4)))
-  return { acknowledged, started, phase }
+  return { acknowledged, started, phase, lent }
 }
 
 async function kill(child: ChildProcess, exited: Promise<unknown>) {
@@ -147,8 +153,9 @@ async function verify(dir: string, mirrorVersion: string, acknowledged: number[]
     try {
       if (existsSync(join(dir, 'projections')))
         cpSync(join(dir, 'projections'), recoveredDir, { recursive: true })
-      const restarted = await buildAndDump(events, recoveredDir, mirrorVersion, head)
-      const fresh = await buildAndDump(events, freshDir, mirrorVersion, head)
+      // the restart may lend its builds to workers; the reference is built on the main thread
+      const restarted = await buildAndDump(events, recoveredDir, loadableWorkload(mirrorVersion), 2, head)
+      const fresh = await buildAndDump(events, freshDir, workloadProjections(mirrorVersion), 0, head)
       const divergent = [...fresh.keys()].filter((name) => fresh.get(name) !== restarted.get(name))
       return { head, lostEvents, divergent }
     } finally {
@@ -160,7 +167,8 @@ async function verify(dir: string, mirrorVersion: string, acknowledged: number[]
   }
 }
 
-async function countLost(events: EventStore, acknowledged: number[]): Promise<number> {
+/** How many of the acknowledged positions are missing from the log. */
+export async function countLost(events: EventStore, acknowledged: number[]): Promise<number> {
   const present = new Set<number>()
   let after = 0
   for (;;) {
@@ -175,12 +183,12 @@ async function countLost(events: EventStore, acknowledged: number[]): Promise<nu
 async function buildAndDump(
   events: EventStore,
   dir: string,
-  mirrorVersion: string,
+  projections: Projection<Database.Database>[],
+  buildWorkers: number,
   head: number,
 ): Promise<Map<string, string>> {
   mkdirSync(dir, { recursive: true })
-  const collector = createCollector({ events, store: sqliteStore({ dir }) })
-  const projections = workloadProjections(mirrorVersion)
+  const collector = createCollector({ events, store: sqliteStore({ dir }), buildWorkers })
   for (const projection of projections) collector.add(projection)
   await collector.start()
   try {

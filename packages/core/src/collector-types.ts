@@ -181,8 +181,10 @@ export interface Collector<Conn = unknown> {
    */
   add(projection: Projection<Conn>): Collector<Conn>
   /**
-   * Claims the store (`LOCKED` rejects) and opens every projection; resolves once each serves its
-   * existing data. Catch-up and rebuilds go on in the background.
+   * Reads the log's head, claims the store (`LOCKED` rejects) and opens every projection; resolves
+   * once each serves its existing data. Catch-up and rebuilds go on in the background. A log that
+   * cannot be read (`UNAVAILABLE`) rejects before the store is claimed: `start()` may be called
+   * again, as after `LOCKED`.
    *
    * @example
    * ```ts

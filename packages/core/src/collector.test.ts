@@ -226,6 +226,34 @@ describe('lifecycle and states', () => {
     expect(statusOf(collector, 'p')?.state).toBe('live')
   })
 
+  it('start rejects with UNAVAILABLE while the log cannot be read, and can be called again once it answers', async () => {
+    const inner = createMemoryEventStore()
+    await appendMany(inner, 3)
+    let down = true
+    const events: EventStore = {
+      id: inner.id,
+      append: (streamId, batch, options) => inner.append(streamId, batch, options),
+      readAll: (options) => inner.readAll(options),
+      readStream: (streamId) => inner.readStream(streamId),
+      head: async () => {
+        if (down) throw new EskitError('UNAVAILABLE', 'log server down')
+        return inner.head()
+      },
+      onAppend: (listener) => inner.onAppend(listener),
+      close: () => inner.close(),
+    }
+    const state = createMemoryStoreState()
+    const { collector } = make({ events, store: memoryStore({ state }) })
+    collector.add(rowsProjection('p'))
+    expect(await codeOf(collector.start())).toBe('UNAVAILABLE')
+    // nothing was claimed: another process may take the directory meanwhile
+    expect(state.owner).toBeUndefined()
+    down = false
+    await collector.start()
+    await collector.waitFor(3)
+    expect(rows(collector, 'p')).toEqual([1, 2, 3])
+  })
+
   it('after stop: states are stopped, every call is CLOSED, the store is closed and the log is not', async () => {
     const { collector, events, store } = make()
     collector.add(rowsProjection('p'))

@@ -97,6 +97,15 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
   }
 
   const doStart = async (): Promise<void> => {
+    // The log first: a log that cannot be read (UNAVAILABLE) fails start() before the store is
+    // claimed, so start() can be called again. A store once closed cannot be opened again.
+    let head: number
+    try {
+      head = await events.head()
+    } catch (error) {
+      context.phase = 'new'
+      throw error
+    }
     try {
       await store.open({ logId: events.id, logger })
     } catch (error) {
@@ -104,15 +113,6 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
       throw error
     }
     context.storeOpened = true
-    let head: number
-    try {
-      head = await events.head()
-    } catch (error) {
-      context.storeOpened = false
-      context.phase = 'new'
-      await store.close().catch(() => {})
-      throw error
-    }
     context.head = head
     for (const unit of context.units) await opener.open(unit, head)
     unsubscribe = events.onAppend((appended) => {
