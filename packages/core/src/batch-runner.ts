@@ -14,6 +14,7 @@ import {
   unitPosition,
   workingSlot,
 } from './projection-unit.js'
+import { createReadAhead } from './read-ahead.js'
 import type { Rebuilder } from './rebuild.js'
 import type { StatusReporter } from './status-reporter.js'
 import type { WaitRegistry } from './wait-registry.js'
@@ -31,6 +32,7 @@ export function createBatchRunner(
   const { events, logger, clock, batchSize } = context.settings
   const { reporter, failures, rebuilder, waits } = parts
   const stopping = (): boolean => isStopping(context)
+  const reads = createReadAhead(events, batchSize)
   const active = (unit: ProjectionUnit): boolean => isActive(unit, clock.now())
 
   const slotOf = (unit: ProjectionUnit): ProjectionSlot => {
@@ -187,8 +189,6 @@ export function createBatchRunner(
     from: number,
     next: number | undefined,
   ): Promise<void> => {
-    const headBefore = await events.head()
-    observeHead(context, headBefore)
     let types: string[] | undefined
     if (group.every((unit) => unit.types !== null)) {
       const union = new Set<string>()
@@ -196,11 +196,10 @@ export function createBatchRunner(
       types = [...union]
     }
     // frozen: one read is shared by the whole group, no projection may reorder it for the others
-    const batch: readonly StoredEvent[] = Object.freeze(
-      await events.readAll(
-        types === undefined ? { after: from, limit: batchSize } : { after: from, limit: batchSize, types },
-      ),
-    )
+    const read = await reads.read(from, types, true)
+    const headBefore = read.head
+    observeHead(context, headBefore)
+    const batch: readonly StoredEvent[] = Object.freeze(read.batch)
     const full = batch.length >= batchSize
     const last = batch[batch.length - 1]
     let to = full && last ? last.position : Math.max(headBefore, last?.position ?? from)
@@ -210,6 +209,12 @@ export function createBatchRunner(
       to = next
       // stopped short on purpose: below headBefore, so not caught up
       shared = batch.filter((event) => event.position <= next)
+    }
+    // a full batch taken whole: the next one is read while this one is applied (the turn lets
+    // the request of a log behind a network leave before a synchronous apply holds the thread)
+    else if (full) {
+      reads.ahead(to, types, true)
+      await yieldToEventLoop()
     }
     for (const unit of group) {
       if (stopping()) return

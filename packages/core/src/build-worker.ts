@@ -6,6 +6,7 @@ import type { StoredEvent } from './event.js'
 import type { EventStore } from './event-store.js'
 import type { Projection } from './projection.js'
 import type { ProjectionSlot } from './projection-store.js'
+import { createReadAhead } from './read-ahead.js'
 import type { WorkerSource } from './worker-source.js'
 
 // The entry of a build worker thread: it reopens the log and the lent builds, commits shared
@@ -108,6 +109,7 @@ const run = async (assignment: BuildAssignment, report: (message: BuildReport) =
   try {
     let position = assignment.from
     const limit = assignment.batchSize
+    const reads = createReadAhead(log, limit)
     while (running.length > 0 && position < assignment.target) {
       for (const entry of [...running]) {
         if (dropped.has(entry.member.name))
@@ -120,11 +122,14 @@ const run = async (assignment: BuildAssignment, report: (message: BuildReport) =
         for (const entry of running) for (const type of entry.wanted ?? []) union.add(type)
         types = [...union]
       }
-      const read = await log.readAll(
-        types === undefined ? { after: position, limit } : { after: position, limit, types },
-      )
+      const read = (await reads.read(position, types, false)).batch
       const last = read[read.length - 1]
       const to = read.length >= limit && last ? Math.min(last.position, assignment.target) : assignment.target
+      // the next batch is read while this one is applied
+      if (to < assignment.target) {
+        reads.ahead(to, types, false)
+        await turn()
+      }
       const batch: readonly StoredEvent[] = Object.freeze(
         last && last.position > to ? read.filter((event) => event.position <= to) : read,
       )

@@ -353,6 +353,34 @@ describe('live', () => {
     expect(rows(collector, 'q')).toEqual(range(1, 30))
   })
 
+  it('reads the next batch while a full one is applied, and never reads past a short one', async () => {
+    const events = recording(createMemoryEventStore())
+    await appendMany(events, 25)
+    const readsSeenByApply: number[][] = []
+    const { collector } = make({ events, batchSize: 10 })
+    collector.add({
+      name: 'p',
+      version: '1',
+      setup(conn: MemoryConnection) {
+        conn.createTable('rows')
+      },
+      async apply(batch, conn: MemoryConnection) {
+        // one turn of the event loop: a read started before apply has reached the log by now
+        await new Promise((resolve) => setImmediate(resolve))
+        readsSeenByApply.push(events.reads.map((read) => read.after))
+        for (const event of batch) conn.table('rows').set(event.position, { position: event.position })
+      },
+    })
+    await collector.start()
+    await collector.waitFor(25)
+    expect(readsSeenByApply).toEqual([
+      [0, 10],
+      [0, 10, 20],
+      [0, 10, 20],
+    ])
+    expect(rows(collector, 'p')).toEqual(range(1, 25))
+  })
+
   it('reads everything once when one projection of the group wants every type', async () => {
     const events = recording(createMemoryEventStore())
     await appendMany(events, 12)

@@ -72,4 +72,24 @@ export interface EventStore {
    * run on the main thread.
    */
   workerSource?(): WorkerSource | null
+  /**
+   * The head and a page of `readAll` in one call, answered as `head()` followed by `readAll()`
+   * would answer (every event up to `head` that the page's range holds is in it). Optional: a
+   * log behind a network answers both in one round trip, which the collector uses to read the
+   * next batch while it applies one; without it the collector makes the two calls.
+   */
+  readPage?(options: ReadAllOptions): Promise<LogPage>
+}
+
+/**
+ * What {@link EventStore.readPage} answers: the head, and the events of the page.
+ *
+ * @example
+ * ```ts
+ * const { head, events: batch } = await events.readPage({ after: 0, limit: 1000 })
+ * ```
+ */
+export interface LogPage {
+  readonly head: number
+  readonly events: StoredEvent[]
 }

@@ -13,7 +13,7 @@ export type {
 } from './collector-types.js'
 export { EskitError, type EskitErrorCode, isEskitError } from './eskit-error.js'
 export type { ExpectedVersion, NewEvent, StoredEvent } from './event.js'
-export type { AppendOptions, AppendResult, EventStore, ReadAllOptions } from './event-store.js'
+export type { AppendOptions, AppendResult, EventStore, LogPage, ReadAllOptions } from './event-store.js'
 export { type LogFields, type Logger, silentLogger } from './logger.js'
 export type { MemoryConnection, MemoryKey, MemoryTable } from './memory-connection.js'
 export {

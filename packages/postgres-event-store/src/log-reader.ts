@@ -122,6 +122,10 @@ export async function openPostgresLogReader(options: PostgresLogReaderOptions): 
       life.assertOpen()
       return reads.readAll(readOptions)
     },
+    async readPage(readOptions) {
+      life.assertOpen()
+      return reads.readPage(readOptions)
+    },
     async readStream(streamId) {
       life.assertOpen()
       return reads.readStream(streamId)

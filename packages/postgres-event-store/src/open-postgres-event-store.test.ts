@@ -343,3 +343,56 @@ describe('close', () => {
     )
   })
 })
+
+describe('reading pages', () => {
+  it('a page read as one JSON text gives the events exactly as the row-by-row stream read does', async () => {
+    const store = await open({ schema: freshSchema() })
+    const odd = [
+      'quote " backslash \\ slash /',
+      'line\nbreak\ttab\r',
+      'unicode é 漢字 🎉 \u2028\u2029',
+      'control \u0001\u001f',
+      '',
+    ]
+    for (const [i, text] of odd.entries()) {
+      await store.append(`stream ${text}`, [
+        {
+          type: i % 2 === 0 ? `Type ${text}` : 'Plain',
+          data: { text, nested: { list: [1, -2.5, 1e21, null, true, text] }, big: 2 ** 53 - 1 },
+          ...(i % 3 === 0 ? {} : { metadata: { by: text, at: i } }),
+        },
+      ])
+    }
+    await store.append('scalars', [
+      { type: 'Plain', data: 'a bare string' },
+      { type: 'Plain', data: 0 },
+      { type: 'Plain', data: [] },
+    ])
+    const all = await store.readAll({ after: 0, limit: 100 })
+    expect(all.map((event) => event.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    const streamRead = []
+    for (const event of all) {
+      const [same] = (await store.readStream(event.streamId)).filter((e) => e.position === event.position)
+      streamRead.push(same)
+    }
+    expect(all).toEqual(streamRead)
+    for (const event of all) expect(event.recordedAt).toBeInstanceOf(Date)
+    expect(all[0]?.data).toEqual({
+      text: odd[0],
+      nested: { list: [1, -2.5, 1e21, null, true, odd[0]] },
+      big: 2 ** 53 - 1,
+    })
+    expect('metadata' in (all[0] as object)).toBe(false)
+    expect(all[1]?.metadata).toEqual({ by: odd[1], at: 1 })
+    // the type-filtered pages (one type, several types) are the same events
+    expect(await store.readAll({ after: 0, limit: 100, types: ['Plain'] })).toEqual(
+      all.filter((event) => event.type === 'Plain'),
+    )
+    const twoTypes = [`Type ${odd[0]}`, `Type ${odd[4]}`]
+    expect(await store.readAll({ after: 0, limit: 100, types: twoTypes })).toEqual(
+      all.filter((event) => twoTypes.includes(event.type)),
+    )
+    expect(await store.readAll({ after: 2, limit: 3 })).toEqual(all.slice(2, 5))
+    expect(await store.readAll({ after: 8, limit: 10 })).toEqual([])
+  })
+})

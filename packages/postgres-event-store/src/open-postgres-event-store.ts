@@ -4,6 +4,7 @@ import {
   EskitError,
   type EventStore,
   type Logger,
+  type LogPage,
   type NewEvent,
   type ReadAllOptions,
   type StoredEvent,
@@ -251,6 +252,10 @@ function createStore(context: StoreContext): EventStore {
     async readAll(options: ReadAllOptions): Promise<StoredEvent[]> {
       assertOpen()
       return reads.readAll(options)
+    },
+    async readPage(options: ReadAllOptions): Promise<LogPage> {
+      assertOpen()
+      return reads.readPage(options)
     },
     async readStream(streamId: string): Promise<StoredEvent[]> {
       assertOpen()

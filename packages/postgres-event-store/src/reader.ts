@@ -1,4 +1,4 @@
-import { assertStreamId, type ReadAllOptions, type StoredEvent } from '@eskit/core'
+import { assertStreamId, type LogPage, type ReadAllOptions, type StoredEvent } from '@eskit/core'
 import { assertReadAllOptions } from '@eskit/core/adapter'
 import type pg from 'pg'
 import type { Connections } from './connections.js'
@@ -26,17 +26,39 @@ const COLUMNS =
 
 type Row = [number, string, number, string, unknown, Record<string, unknown> | null, number]
 
+// One event as the text of a JSON array, in the order of COLUMNS (data and metadata are json,
+// checked when stored, so their text is valid JSON as it stands).
+const EVENT_AS_JSON = `'[' || position || ',' || to_json(stream_id) || ',' || stream_version || ',' ||
+  to_json(type) || ',' || data::text || ',' || coalesce(metadata::text, 'null') || ',' ||
+  (extract(epoch FROM recorded_at) * 1000)::int8 || ']'`
+
+/**
+ * A page of the log: the head, and the page's events as one text value, a JSON array. The server
+ * formats it and the client parses it with one `JSON.parse`, instead of the driver decoding seven
+ * fields per row. One statement reads one snapshot, and an append moves the head row and inserts
+ * its events in one commit: the head is exactly the last position the page could hold.
+ */
+const pageOf = (s: string, rows: string): string =>
+  `SELECT (SELECT position FROM ${s}.eskit_head WHERE id),
+    '[' || coalesce(string_agg(${EVENT_AS_JSON}, ',' ORDER BY position), '') || ']' FROM (${rows}) AS e`
+
 /** The read queries of the log in schema `s` (quoted). */
 export function readQueries(s: string) {
   return {
-    all: `SELECT ${COLUMNS} FROM ${s}.eskit_events WHERE position > $1 ORDER BY position LIMIT $2`,
+    all: pageOf(s, `SELECT * FROM ${s}.eskit_events WHERE position > $1 ORDER BY position LIMIT $2`),
     // One ordered index range per type (index (type, position)), merged and cut to the limit: the
     // cost is bounded by limit × types, however rare the types are in the log.
-    byTypes: `SELECT e.* FROM unnest($3::text[]) AS t(type) CROSS JOIN LATERAL (
-        SELECT ${COLUMNS} FROM ${s}.eskit_events x
+    byTypes: pageOf(
+      s,
+      `SELECT e.* FROM unnest($3::text[]) AS t(type) CROSS JOIN LATERAL (
+        SELECT * FROM ${s}.eskit_events x
         WHERE x.type = t.type AND x.position > $1 ORDER BY x.position LIMIT $2
       ) AS e ORDER BY e.position LIMIT $2`,
-    byType: `SELECT ${COLUMNS} FROM ${s}.eskit_events WHERE type = $3 AND position > $1 ORDER BY position LIMIT $2`,
+    ),
+    byType: pageOf(
+      s,
+      `SELECT * FROM ${s}.eskit_events WHERE type = $3 AND position > $1 ORDER BY position LIMIT $2`,
+    ),
     stream: `SELECT ${COLUMNS} FROM ${s}.eskit_events WHERE stream_id = $1 ORDER BY stream_version`,
     head: `SELECT position FROM ${s}.eskit_head WHERE id`,
   }
@@ -64,6 +86,7 @@ export function toEvents(rows: unknown[]): StoredEvent[] {
 /** The log's reads over `connections`: what the store and a log reader share. */
 export interface LogReads {
   readAll(options: ReadAllOptions): Promise<StoredEvent[]>
+  readPage(options: ReadAllOptions): Promise<LogPage>
   readStream(streamId: string): Promise<StoredEvent[]>
   head(): Promise<number>
 }
@@ -84,16 +107,36 @@ export function createLogReads(connections: Connections, schema: string): LogRea
       },
       details,
     )
+  // a page: one row, the head and the JSON text of the events (see readQueries)
+  const page = (text: string, values: unknown[]): Promise<LogPage> =>
+    connections.run('could not read the event log', async (client) => {
+      const result = await client.query<[number, string]>({
+        text,
+        values,
+        rowMode: 'array',
+        types: LOG_TYPES,
+      })
+      const [head, events] = result.rows[0] ?? [0, '[]']
+      return { head, events: toEvents(JSON.parse(events) as unknown[]) }
+    })
+  const readPage = async (options: ReadAllOptions): Promise<LogPage> => {
+    assertReadAllOptions(options)
+    const { after, limit, types } = options
+    if (types === undefined) return page(queries.all, [after, limit])
+    // no type wanted: no event, but the head still (a page of none)
+    if (types.length === 0) return { head: (await page(queries.all, [after, 0])).head, events: [] }
+    if (types.length === 1) return page(queries.byType, [after, limit, types[0]])
+    return page(queries.byTypes, [after, limit, [...new Set(types)]])
+  }
   return {
     async readAll(options) {
-      assertReadAllOptions(options)
-      const { after, limit, types } = options
-      if (types === undefined) return query('could not read the event log', queries.all, [after, limit])
-      if (types.length === 0) return []
-      if (types.length === 1)
-        return query('could not read the event log', queries.byType, [after, limit, types[0]])
-      return query('could not read the event log', queries.byTypes, [after, limit, [...new Set(types)]])
+      if (options?.types?.length === 0) {
+        assertReadAllOptions(options)
+        return []
+      }
+      return (await readPage(options)).events
     },
+    readPage,
     async readStream(streamId) {
       assertStreamId(streamId)
       return query(`could not read stream ${JSON.stringify(streamId)}`, queries.stream, [streamId], {

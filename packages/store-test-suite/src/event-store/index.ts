@@ -11,6 +11,7 @@ import {
 } from './kit.js'
 import { onAppendTests } from './on-append.js'
 import { orderingTests } from './ordering.js'
+import { readPageTests } from './read-page.js'
 import { readStreamTests } from './read-stream.js'
 import { typeFilterTests } from './type-filter.js'
 import { validationTests } from './validation.js'
@@ -34,6 +35,7 @@ export const eventStoreGroups: { readonly [G in EventStoreGroup]: (kit: EventSto
   validation: validationTests,
   close: closeTests,
   workerSource: workerSourceTests,
+  readPage: readPageTests,
 }
 
 function defineGroups(options: EventStoreSuiteOptions, groups: readonly EventStoreGroup[]): void {
@@ -55,8 +57,8 @@ function defineGroups(options: EventStoreSuiteOptions, groups: readonly EventSto
 /**
  * Defines the event-store conformance tests (vitest `describe`/`it`) for an {@link EventStore}
  * adapter: ordering and positions, `expectedVersion` in all forms, type-filtered reads,
- * `readStream`, `onAppend`, validation, close and reopen, and a worker source that reads the same
- * log in a worker thread.
+ * `readStream`, `onAppend`, validation, close and reopen, a worker source that reads the same
+ * log in a worker thread, and `readPage` (the head and a page in one call).
  *
  * @example
  * ```ts
@@ -93,6 +95,7 @@ export {
   expectedVersionTests,
   onAppendTests,
   orderingTests,
+  readPageTests,
   readStreamTests,
   typeFilterTests,
   validationTests,

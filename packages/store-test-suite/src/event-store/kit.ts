@@ -19,6 +19,7 @@ export type EventStoreGroup =
   | 'validation'
   | 'close'
   | 'workerSource'
+  | 'readPage'
 
 /**
  * Options of {@link runEventStoreSuite}.
@@ -53,6 +54,7 @@ export const ALL_GROUPS: readonly EventStoreGroup[] = [
   'validation',
   'close',
   'workerSource',
+  'readPage',
 ]
 
 /** What every group of the event-store suite uses: the options, the test's context and helpers. */

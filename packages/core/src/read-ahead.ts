@@ -1,0 +1,64 @@
+import type { StoredEvent } from './event.js'
+import type { EventStore } from './event-store.js'
+
+/** One read of the log: the head as read just before, then the batch after a position. */
+export interface LogRead {
+  readonly head: number
+  readonly batch: StoredEvent[]
+}
+
+/**
+ * Reads the log one batch ahead while a batch is applied: once the caller knows where its batch
+ * ends, {@link ReadAhead.ahead} starts the next read, so a log behind a network (PostgreSQL)
+ * fetches and sends the next page while the projections apply this one. A log that reads
+ * synchronously (SQLite) does the same read at another moment: no gain and no loss.
+ *
+ * A read ahead is the same pair of calls as a read on demand (the head, then the batch), so it
+ * answers exactly as that read would have when it was made; the head it carries is older than
+ * a fresh one, which only makes "caught up" more careful. A failed read ahead is read again on
+ * demand, so its error surfaces where it always did.
+ */
+export interface ReadAhead {
+  /** The head and the events after `from` (at most the batch size; of `types` when given). */
+  read(from: number, types: readonly string[] | undefined, withHead: boolean): Promise<LogRead>
+  /** Starts the read a later {@link ReadAhead.read} of the same `from` and `types` will take. */
+  ahead(from: number, types: readonly string[] | undefined, withHead: boolean): void
+}
+
+/** Reads kept for groups at other positions (several rebuilds, each at its own checkpoint). */
+const KEPT_READS = 4
+
+export function createReadAhead(events: EventStore, limit: number): ReadAhead {
+  const kept = new Map<string, Promise<LogRead | null>>()
+
+  const keyOf = (from: number, types: readonly string[] | undefined, withHead: boolean): string =>
+    `${from}${withHead ? '+' : ''}${types === undefined ? '' : `\n${[...types].sort().join('\n')}`}`
+
+  const fetch = async (from: number, types: readonly string[] | undefined, withHead: boolean) => {
+    const options = types === undefined ? { after: from, limit } : { after: from, limit, types: [...types] }
+    if (withHead && events.readPage) {
+      const page = await events.readPage(options)
+      return { head: page.head, batch: page.events }
+    }
+    const head = withHead ? await events.head() : 0
+    return { head, batch: await events.readAll(options) }
+  }
+
+  return {
+    async read(from, types, withHead) {
+      const key = keyOf(from, types, withHead)
+      const early = kept.get(key)
+      kept.delete(key)
+      return (early === undefined ? null : await early) ?? (await fetch(from, types, withHead))
+    },
+    ahead(from, types, withHead) {
+      const key = keyOf(from, types, withHead)
+      if (kept.has(key)) return
+      if (kept.size >= KEPT_READS) kept.delete(kept.keys().next().value as string)
+      kept.set(
+        key,
+        fetch(from, types, withHead).catch(() => null),
+      )
+    },
+  }
+}
