@@ -13,10 +13,18 @@ export interface ReliabilityRow {
 }
 
 /**
- * Records the rows one test file produced (`results/<file>.json`); `scripts/report.ts` turns all
- * of them into docs/reliability.md, so the table always comes from the suite's own output.
+ * Whether this run updates the committed results: `pnpm reliability:record` and `pnpm soak` set
+ * it; a plain test run (`pnpm test`, CI) checks the same things and leaves the files alone.
+ */
+const RECORDING = process.env.ESKIT_RECORD_RESULTS === '1'
+
+/**
+ * Records the rows one test file produced (`results/<file>.json`) when {@link RECORDING};
+ * `scripts/report.ts` turns all of them into docs/reliability.md, so the table always comes from
+ * the suite's own output.
  */
 export function recordResults(file: string, rows: ReliabilityRow[], extra: Record<string, unknown> = {}) {
+  if (!RECORDING) return
   mkdirSync(RESULTS, { recursive: true })
   writeFileSync(
     join(RESULTS, `${file}.json`),
