@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { type Collector, type CollectorConfig, createCollector, type Projection } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
+import { dumpProjection } from '@eskit/test-kit/dump-projection'
 import type Database from 'better-sqlite3'
 import BetterSqlite3 from 'better-sqlite3'
-import { dumpProjection } from './dump.ts'
 import { createRandom } from './random.ts'
 
 /** A temporary data directory with an event log and a projections folder. */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Collector, createCollector, type EventStore, type Logger, type Projection } from '@eskit/core'
 import { sqliteStore } from '@eskit/sqlite-store'
+import { dumpProjection } from '@eskit/test-kit/dump-projection'
 import type BetterSqlite3 from 'better-sqlite3'
-import { dumpProjection } from './dump.ts'
 import { type Generation, generationProjections } from './worker-projections.ts'
 
 // Collectors of the worker crash scenario (the restart and the fresh builds it is compared with).

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import {
@@ -10,7 +9,7 @@ import {
 } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
-import { recordingLogger, tempDir } from '@eskit/test-kit'
+import { dumpProjectionFile, recordingLogger, tempDir } from '@eskit/test-kit'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { perEventPassView } from './fixtures.js'
@@ -44,24 +43,6 @@ async function seedLog(dir: string, passes: number): Promise<{ file: string; hea
   }
   await events.close()
   return { file, head }
-}
-
-/** SHA-256 of a projection file's own tables, every row in order (eskit's tables left out). */
-function dumpOf(file: string): string {
-  const db = new Database(file, { readonly: true, fileMustExist: true })
-  try {
-    const tables = db
-      .prepare(
-        `select name from sqlite_master where type = 'table'
-         and name not like 'sqlite_%' and name not like '\\_eskit%' escape '\\' order by name`,
-      )
-      .pluck()
-      .all() as string[]
-    const rows = tables.map((table) => [table, db.prepare(`select * from "${table}" order by 1`).raw().all()])
-    return createHash('sha256').update(JSON.stringify(rows)).digest('hex')
-  } finally {
-    db.close()
-  }
 }
 
 interface Run {
@@ -156,8 +137,8 @@ describe('parallel builds in worker threads', { timeout: 30_000 }, () => {
     await serial.collector.stop()
     await parallel.collector.stop()
     for (const name of names) {
-      const serialDump = dumpOf(path.join(root, 'serial', `${name}.db`))
-      expect(dumpOf(path.join(root, 'parallel', `${name}.db`))).toBe(serialDump)
+      const serialDump = dumpProjectionFile(path.join(root, 'serial', `${name}.db`)).sha256
+      expect(dumpProjectionFile(path.join(root, 'parallel', `${name}.db`)).sha256).toBe(serialDump)
     }
 
     // a requested rebuild goes to a worker too, beside the serving file, and ends equal
@@ -167,8 +148,8 @@ describe('parallel builds in worker threads', { timeout: 30_000 }, () => {
     await again.collector.rebuild('worker.passes')
     expect(lent(again.logger, 'worker.passes')).toBe(1)
     await again.collector.stop()
-    expect(dumpOf(path.join(root, 'parallel', 'worker.passes.db'))).toBe(
-      dumpOf(path.join(root, 'serial', 'worker.passes.db')),
+    expect(dumpProjectionFile(path.join(root, 'parallel', 'worker.passes.db')).sha256).toBe(
+      dumpProjectionFile(path.join(root, 'serial', 'worker.passes.db')).sha256,
     )
   })
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -14,7 +13,13 @@ import {
   type WorkerSource,
 } from '@eskit/core'
 import { sqliteStore } from '@eskit/sqlite-store'
-import { eventually, type RecordingLogger, recordingLogger, tempDir } from '@eskit/test-kit'
+import {
+  dumpProjectionFile,
+  eventually,
+  type RecordingLogger,
+  recordingLogger,
+  tempDir,
+} from '@eskit/test-kit'
 import { useTestDatabase } from '@eskit/test-postgres'
 import Database from 'better-sqlite3'
 import pg from 'pg'
@@ -66,24 +71,6 @@ async function seed(events: EventStore, passes: number): Promise<number> {
     for (const result of await Promise.all(appends)) head = Math.max(head, result.position)
   }
   return head
-}
-
-/** SHA-256 of a projection file's own tables, every row in order (eskit's tables left out). */
-function dumpOf(file: string): string {
-  const db = new Database(file, { readonly: true, fileMustExist: true })
-  try {
-    const tables = db
-      .prepare(
-        `select name from sqlite_master where type = 'table'
-         and name not like 'sqlite_%' and name not like '\\_eskit%' escape '\\' order by name`,
-      )
-      .pluck()
-      .all() as string[]
-    const rows = tables.map((table) => [table, db.prepare(`select * from "${table}" order by 1`).raw().all()])
-    return createHash('sha256').update(JSON.stringify(rows)).digest('hex')
-  } finally {
-    db.close()
-  }
 }
 
 function collect(events: EventStore, dir: string, buildWorkers: number, logger = recordingLogger()) {
@@ -199,8 +186,8 @@ describe('builds in worker threads over the PostgreSQL log', { timeout: 30_000 }
     await serial.collector.stop()
     await parallel.collector.stop()
     for (const name of names) {
-      expect(dumpOf(path.join(root, 'parallel', `${name}.db`))).toBe(
-        dumpOf(path.join(root, 'serial', `${name}.db`)),
+      expect(dumpProjectionFile(path.join(root, 'parallel', `${name}.db`)).sha256).toBe(
+        dumpProjectionFile(path.join(root, 'serial', `${name}.db`)).sha256,
       )
     }
     // every worker closed its connection when its build ended

@@ -1,6 +1,6 @@
 export { buildWhenStale } from './build-when-stale.js'
 export { damageLeafPage } from './damage-page.js'
-export { dumpProjectionFile, type ProjectionDump } from './dump-projection.js'
+export { dumpProjection, dumpProjectionFile, type ProjectionDump } from './dump-projection.js'
 export { type EventuallyOptions, eventually } from './eventually.js'
 export { faultyStore, type StoreFaults } from './faulty-store.js'
 export { createManualClock, type ManualClock } from './manual-clock.js'
