@@ -385,7 +385,7 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
         'the application on the log that should be used',
       { details: { path: identity?.file } },
     )
-  /** Before and after each append: a vanished or replaced file never acknowledges an append. */
+  /** After each append: a vanished or replaced file never acknowledges an append. */
   const assertFileKept = (): void => {
     if (lost) throw lostError()
     if (identity === undefined) return
@@ -430,14 +430,15 @@ function createStore(db: Database.Database, context: StoreContext): EventStore {
         // would hear of events that a later rollback removes.
         throw new EskitError('INVALID_STATE', 'append cannot run inside an open transaction of the database')
       }
-      assertFileKept()
+      // Checked once, after the commit: a file deleted or replaced at any moment before the
+      // check sends the append to the old inode, and the check refuses to acknowledge it.
+      if (lost) throw lostError()
       let result: AppendResult
       try {
         result = appendInTransaction.immediate(streamId, encoded, expected, Date.now())
       } catch (error) {
         throw toEskitError(error, `could not append to stream ${JSON.stringify(streamId)}`, { streamId })
       }
-      // deleted or replaced during the commit: the events went to the old inode, not acknowledged
       assertFileKept()
       listeners.notify(result.position)
       return result
