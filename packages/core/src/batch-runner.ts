@@ -212,10 +212,7 @@ export function createBatchRunner(
     }
     // a full batch taken whole: the next one is read while this one is applied (the turn lets
     // the request of a log behind a network leave before a synchronous apply holds the thread)
-    else if (full) {
-      reads.ahead(to, types, true)
-      await yieldToEventLoop()
-    }
+    else if (full && reads.ahead(to, types, true)) await yieldToEventLoop()
     for (const unit of group) {
       if (stopping()) return
       if (!active(unit) || unitPosition(unit) !== from) continue

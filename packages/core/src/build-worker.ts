@@ -126,10 +126,7 @@ const run = async (assignment: BuildAssignment, report: (message: BuildReport) =
       const last = read[read.length - 1]
       const to = read.length >= limit && last ? Math.min(last.position, assignment.target) : assignment.target
       // the next batch is read while this one is applied
-      if (to < assignment.target) {
-        reads.ahead(to, types, false)
-        await turn()
-      }
+      if (to < assignment.target && reads.ahead(to, types, false)) await turn()
       const batch: readonly StoredEvent[] = Object.freeze(
         last && last.position > to ? read.filter((event) => event.position <= to) : read,
       )

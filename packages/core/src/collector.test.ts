@@ -354,7 +354,15 @@ describe('live', () => {
   })
 
   it('reads the next batch while a full one is applied, and never reads past a short one', async () => {
-    const events = recording(createMemoryEventStore())
+    const recorded = recording(createMemoryEventStore())
+    // a log with readPage is read ahead (a log without it is read on demand)
+    const events: EventStore & { reads: typeof recorded.reads } = {
+      ...recorded,
+      async readPage(options) {
+        const head = await recorded.head()
+        return { head, events: await recorded.readAll(options) }
+      },
+    }
     await appendMany(events, 25)
     const readsSeenByApply: number[][] = []
     const { collector } = make({ events, batchSize: 10 })

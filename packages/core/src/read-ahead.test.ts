@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import { appendMany, recording } from '../test/helpers.js'
+import type { EventStore, ReadAllOptions } from './event-store.js'
 import { createMemoryEventStore } from './memory-event-store.js'
 import { createReadAhead } from './read-ahead.js'
 
 const positions = (read: { batch: { position: number }[] }): number[] => read.batch.map((e) => e.position)
 
+/** A log that reads ahead: `readPage` as `head()` then `readAll()` (each recorded as such). */
+function paged<E extends EventStore>(events: E): E {
+  return {
+    ...events,
+    async readPage(options: ReadAllOptions) {
+      const head = await events.head()
+      return { head, events: await events.readAll(options) }
+    },
+  }
+}
+
 describe('createReadAhead', () => {
   it('a read ahead answers the later read with no second call, as of the moment it was made', async () => {
-    const events = recording(createMemoryEventStore())
+    const events = paged(recording(createMemoryEventStore()))
     await appendMany(events, 6)
     const reads = createReadAhead(events, 3)
     const first = await reads.read(0, undefined, true)
@@ -24,7 +36,7 @@ describe('createReadAhead', () => {
   })
 
   it('is taken only by a read of the same position and types (in any order)', async () => {
-    const events = recording(createMemoryEventStore())
+    const events = paged(recording(createMemoryEventStore()))
     await appendMany(events, 9)
     const reads = createReadAhead(events, 100)
     reads.ahead(0, ['B', 'A'], true)
@@ -45,13 +57,13 @@ describe('createReadAhead', () => {
     const inner = createMemoryEventStore()
     await appendMany(inner, 4)
     let failures = 1
-    const events = {
+    const events = paged({
       ...inner,
       async readAll(options: Parameters<typeof inner.readAll>[0]) {
         if (failures-- > 0) throw new Error('read ahead lost')
         return inner.readAll(options)
       },
-    }
+    })
     const reads = createReadAhead(events, 10)
     reads.ahead(0, undefined, false)
     expect(positions(await reads.read(0, undefined, false))).toEqual([1, 2, 3, 4])
@@ -60,7 +72,7 @@ describe('createReadAhead', () => {
   })
 
   it('keeps at most four reads ahead, dropping the oldest', async () => {
-    const events = recording(createMemoryEventStore())
+    const events = paged(recording(createMemoryEventStore()))
     await appendMany(events, 10)
     const reads = createReadAhead(events, 1)
     for (const from of [0, 1, 2, 3, 4]) reads.ahead(from, undefined, false)
@@ -72,7 +84,17 @@ describe('createReadAhead', () => {
   })
 })
 
-describe('createReadAhead over a log with readPage', () => {
+describe('createReadAhead, which log it reads ahead', () => {
+  it('never reads ahead a log without readPage (it reads on demand, as it always did)', async () => {
+    const events = recording(createMemoryEventStore())
+    await appendMany(events, 6)
+    const reads = createReadAhead(events, 3)
+    expect(reads.ahead(0, undefined, true)).toBe(false)
+    expect(events.reads).toEqual([])
+    expect(positions(await reads.read(0, undefined, true))).toEqual([1, 2, 3])
+    expect(events.reads.map((r) => r.after)).toEqual([0])
+  })
+
   it('takes the head and the page in one call, ahead as on demand', async () => {
     const inner = createMemoryEventStore()
     await appendMany(inner, 5)

@@ -10,8 +10,10 @@ export interface LogRead {
 /**
  * Reads the log one batch ahead while a batch is applied: once the caller knows where its batch
  * ends, {@link ReadAhead.ahead} starts the next read, so a log behind a network (PostgreSQL)
- * fetches and sends the next page while the projections apply this one. A log that reads
- * synchronously (SQLite) does the same read at another moment: no gain and no loss.
+ * fetches and sends the next page while the projections apply this one. Only a log with
+ * `readPage` (the head and a page in one round trip, the mark of a log worth reading ahead) is
+ * read ahead: a log that reads synchronously (SQLite) would gain nothing, and a batch read early
+ * lives through the apply of the one before it (more garbage-collection work).
  *
  * A read ahead is the same pair of calls as a read on demand (the head, then the batch), so it
  * answers exactly as that read would have when it was made; the head it carries is older than
@@ -21,8 +23,11 @@ export interface LogRead {
 export interface ReadAhead {
   /** The head and the events after `from` (at most the batch size; of `types` when given). */
   read(from: number, types: readonly string[] | undefined, withHead: boolean): Promise<LogRead>
-  /** Starts the read a later {@link ReadAhead.read} of the same `from` and `types` will take. */
-  ahead(from: number, types: readonly string[] | undefined, withHead: boolean): void
+  /**
+   * Starts the read a later {@link ReadAhead.read} of the same `from` and `types` will take;
+   * returns whether it did (never for a log without `readPage`).
+   */
+  ahead(from: number, types: readonly string[] | undefined, withHead: boolean): boolean
 }
 
 /** Reads kept for groups at other positions (several rebuilds, each at its own checkpoint). */
@@ -30,6 +35,7 @@ const KEPT_READS = 4
 
 export function createReadAhead(events: EventStore, limit: number): ReadAhead {
   const kept = new Map<string, Promise<LogRead | null>>()
+  const worthIt = typeof events.readPage === 'function'
 
   const keyOf = (from: number, types: readonly string[] | undefined, withHead: boolean): string =>
     `${from}${withHead ? '+' : ''}${types === undefined ? '' : `\n${[...types].sort().join('\n')}`}`
@@ -52,13 +58,15 @@ export function createReadAhead(events: EventStore, limit: number): ReadAhead {
       return (early === undefined ? null : await early) ?? (await fetch(from, types, withHead))
     },
     ahead(from, types, withHead) {
+      if (!worthIt) return false
       const key = keyOf(from, types, withHead)
-      if (kept.has(key)) return
+      if (kept.has(key)) return false
       if (kept.size >= KEPT_READS) kept.delete(kept.keys().next().value as string)
       kept.set(
         key,
         fetch(from, types, withHead).catch(() => null),
       )
+      return true
     },
   }
 }
