@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { Projection } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
@@ -12,6 +11,7 @@ import { assertDigest, tablesDigest, type ViewDigest } from '../checksum.ts'
 import { openCollector } from '../collector-run.ts'
 import type { BenchContext } from '../context.ts'
 import { freshDir } from '../measure.ts'
+import { defaultBuildWorkers, parallelRows } from '../parallel-rounds.ts'
 import { summarize } from '../stats.ts'
 
 const CASE = '12 yoyopass first build'
@@ -77,7 +77,7 @@ export async function yoyopassBuildsCase(ctx: BenchContext): Promise<void> {
   const { repeats, yoyopassPasses } = ctx.config
   const logFile = await yoyopassLog(ctx, yoyopassPasses)
   const { head, types } = logFacts(logFile)
-  const workers = Math.max(1, os.availableParallelism() - 1)
+  const workers = defaultBuildWorkers()
   const samples = { serial: [] as number[], parallel: [] as number[] }
   // the first main-thread build's tables: what every later build must equal
   const expected = new Map<string, ViewDigest>()
@@ -129,32 +129,15 @@ export async function yoyopassBuildsCase(ctx: BenchContext): Promise<void> {
   const viewEvents = (view: Projection<any>) =>
     (view.eventTypes ?? [...types.keys()]).reduce((n, type) => n + (types.get(type) ?? 0), 0)
   const projectionEvents = VIEWS.reduce((n, view) => n + viewEvents(view), 0)
-  ctx.add({
-    case: CASE,
-    variant: `sqliteStore: yoyopass's 4 views, ${head} events, buildWorkers: 0 (main thread)`,
-    min: serial.min,
-    median: serial.median,
-    unit: 'ms',
-    rate: (projectionEvents / serial.median) * 1000,
-    rateUnit: 'projection-events/s',
-    samples: serial.samples,
-  })
-  const ratio = parallel.median / serial.median
-  ctx.add({
-    case: CASE,
-    variant: `sqliteStore: yoyopass's 4 views, ${head} events, default buildWorkers (${workers})`,
-    min: parallel.min,
-    median: parallel.median,
-    unit: 'ms',
-    rate: (projectionEvents / parallel.median) * 1000,
-    rateUnit: 'projection-events/s',
-    ratio,
-    ratioOf: 'main thread',
-    target: '≤ 0.65× main thread',
-    met: ratio <= 0.65,
-    samples: parallel.samples,
+  for (const row of parallelRows(serial, parallel, {
+    caseName: CASE,
+    serialVariant: `sqliteStore: yoyopass's 4 views, ${head} events, buildWorkers: 0 (main thread)`,
+    parallelVariant: `sqliteStore: yoyopass's 4 views, ${head} events, default buildWorkers (${workers})`,
+    projectionEvents,
+    atMost: 0.65,
     note: 'whole views are split between the workers and the main thread; swaps on the main thread',
-  })
+  }))
+    ctx.add(row)
 
   // where the time goes: each view alone, on the main thread
   for (const view of VIEWS) {
