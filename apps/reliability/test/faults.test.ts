@@ -6,32 +6,20 @@ import { openSqliteEventStore } from '@eskit/sqlite-event-store'
 import { sqliteStore } from '@eskit/sqlite-store'
 import { eventually, recordingLogger } from '@eskit/test-kit'
 import type Database from 'better-sqlite3'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect } from 'vitest'
+import { recordedFaults } from '../src/fault-cases.ts'
 import { createWorkspace, dumpOf, freshDumps, type Workspace } from '../src/fixture.ts'
 import { balances, byType, eventLog } from '../src/projections.ts'
-import { type ReliabilityRow, recordResults } from '../src/results.ts'
 
 type Db = Database.Database
-const rows: ReliabilityRow[] = []
 let ws: Workspace | undefined
 afterEach(async () => {
   await ws?.close()
   ws = undefined
 })
-afterAll(() => recordResults('faults', rows))
 
 /** A test that also records its row in docs/reliability.md. */
-function fault(name: string, detail: string, body: () => Promise<void>, timeout = 30_000) {
-  it(name, { timeout }, async () => {
-    try {
-      await body()
-      rows.push({ area: 'fault', case: name, tried: 1, held: 1, detail })
-    } catch (error) {
-      rows.push({ area: 'fault', case: name, tried: 1, held: 0, detail: `FAILED: ${String(error)}` })
-      throw error
-    }
-  })
-}
+const fault = recordedFaults('faults')
 
 /** Throws on the event whose data has `poison: true`. */
 const poisoned: Projection<Db> = {

@@ -11,32 +11,20 @@ import { damageLeafPage, eventually } from '@eskit/test-kit'
 import { dumpProjection } from '@eskit/test-kit/dump-projection'
 import BetterSqlite3 from 'better-sqlite3'
 import type { Kysely } from 'kysely'
-import { afterAll, afterEach, expect, it } from 'vitest'
+import { afterEach, expect } from 'vitest'
+import { recordedFaults } from '../src/fault-cases.ts'
 import { createWorkspace, dumpOf, freshDumps, type Workspace } from '../src/fixture.ts'
 import { byType, eventLog } from '../src/projections.ts'
-import { type ReliabilityRow, recordResults } from '../src/results.ts'
 
 type Db = BetterSqlite3.Database
-const rows: ReliabilityRow[] = []
 let ws: Workspace | undefined
 afterEach(async () => {
   await ws?.close()
   ws = undefined
 })
-afterAll(() => recordResults('told', rows))
 
 /** A test that also records its row in docs/reliability.md. */
-function fault(name: string, detail: string, body: () => Promise<void>, timeout = 30_000) {
-  it(name, { timeout }, async () => {
-    try {
-      await body()
-      rows.push({ area: 'fault', case: name, tried: 1, held: 1, detail })
-    } catch (error) {
-      rows.push({ area: 'fault', case: name, tried: 1, held: 0, detail: `FAILED: ${String(error)}` })
-      throw error
-    }
-  })
-}
+const fault = recordedFaults('told')
 
 const rejection = (promise: Promise<unknown>) =>
   promise.then(
