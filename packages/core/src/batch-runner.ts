@@ -57,8 +57,11 @@ export function createBatchRunner(
     // The head read before the batch is reached: the rebuild is over now, also when the batch was
     // full, so a waitFor(head) that this commit resolved never sees a rebuild still running.
     const caughtUp = position >= headBefore
-    if (runOf(unit)) {
-      if (caughtUp) {
+    const run = runOf(unit)
+    if (run) {
+      // A build beside is done only once it is not behind the live data it replaces: a head read
+      // earlier (a read ahead) may be older than the position the live data had reached.
+      if (caughtUp && (!run.build || position >= unit.position)) {
         await rebuilder.complete(unit)
         return
       }
@@ -227,6 +230,7 @@ export function createBatchRunner(
 
   return {
     async runBatches() {
+      reads.newPass()
       let worked = false
       const head = await events.head()
       observeHead(context, head)

@@ -188,6 +188,28 @@ describe('lifecycle and states', () => {
     expect(rows(collector, 'p')).toEqual(range(1, 55))
   })
 
+  it('start() trusts files the previous owner moved past the head it read before claiming the store', async () => {
+    const events = createMemoryEventStore()
+    const state = createMemoryStoreState()
+    await appendMany(events, 30)
+    const first = make({ events, store: memoryStore({ state }) }).collector.add(rowsProjection('p'))
+    await first.start()
+    await first.waitFor(30)
+    await first.stop()
+    // the head as read before the claim, while the previous owner still applied events 11–30
+    let heads = 0
+    const handedOver: EventStore = {
+      ...events,
+      head: () => (heads++ === 0 ? Promise.resolve(10) : events.head()),
+    }
+    const { collector, logger } = make({ events: handedOver, store: memoryStore({ state }) })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    expect(statusOf(collector, 'p')).toMatchObject({ state: 'live', position: 30 })
+    expect(rows(collector, 'p')).toEqual(range(1, 30))
+    expect(logger.lines.filter((line) => line.message === 'projection needs a rebuild')).toEqual([])
+  })
+
   it('start twice is INVALID_STATE; start after stop is CLOSED; stop is idempotent', async () => {
     const { collector } = make()
     await collector.start()
@@ -387,6 +409,29 @@ describe('live', () => {
       [0, 10, 20],
     ])
     expect(rows(collector, 'p')).toEqual(range(1, 25))
+  })
+
+  it('a rebuild whose log answers an older head is done only once it is not behind the live data', async () => {
+    const recorded = recording(createMemoryEventStore())
+    await appendMany(recorded, 30)
+    // a legal log: readPage may answer a head read earlier than the page (here: frozen at 10)
+    let frozenHead: number | null = null
+    const events: EventStore = {
+      ...recorded,
+      async readPage(options) {
+        const head = await recorded.head()
+        return { head: Math.min(head, frozenHead ?? head), events: await recorded.readAll(options) }
+      },
+    }
+    const { collector } = make({ events, batchSize: 10 })
+    collector.add(rowsProjection('p'))
+    await collector.start()
+    await collector.waitFor(30)
+    frozenHead = 10
+    await collector.rebuild('p')
+    // the live data was at 30: the build replaces it only at 30 or later, never with 10 rows
+    expect(rows(collector, 'p')).toEqual(range(1, 30))
+    expect(collector.status().find((s) => s.name === 'p')?.position).toBe(30)
   })
 
   it('reads everything once when one projection of the group wants every type', async () => {

@@ -113,6 +113,10 @@ export function createCollector<Conn = unknown>(config: CollectorConfig<Conn>): 
       throw error
     }
     context.storeOpened = true
+    // Read again now that the store is ours: the process that held it before may have moved its
+    // projections past the first head until it let go, and a file past the head is not trusted.
+    // (If the log fails just now, the first head stands: the race then needs both at once.)
+    head = Math.max(head, await events.head().catch(() => head))
     context.head = head
     for (const unit of context.units) await opener.open(unit, head)
     unsubscribe = events.onAppend((appended) => {

@@ -124,3 +124,24 @@ describe('createReadAhead, which log it reads ahead', () => {
     expect(calls).toEqual(['page 0', 'page 2', 'readAll'])
   })
 })
+
+describe('createReadAhead, how long a read is kept', () => {
+  it('a read nobody took is dropped after the next pass, and a newer read ahead replaces an older one', async () => {
+    const events = paged(recording(createMemoryEventStore()))
+    await appendMany(events, 4)
+    const reads = createReadAhead(events, 2)
+    reads.newPass()
+    reads.ahead(2, undefined, true) // made in pass 1
+    reads.newPass() // pass 2: still kept
+    await appendMany(events, 1)
+    reads.ahead(2, undefined, true) // replaces it: the head is 5 now
+    expect((await reads.read(2, undefined, true)).head).toBe(5)
+    expect(events.reads).toHaveLength(2)
+    reads.ahead(2, undefined, true) // made in pass 2
+    reads.newPass() // pass 3: kept through this pass
+    reads.newPass() // pass 4: dropped
+    await appendMany(events, 1)
+    expect((await reads.read(2, undefined, true)).head).toBe(6)
+    expect(events.reads).toHaveLength(4)
+  })
+})
