@@ -2,7 +2,11 @@ import { type EventStore, isEskitError } from '@eskit/core'
 import { useTestDatabase } from '@eskit/test-postgres'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createConnections } from './connections.js'
 import { openPostgresEventStore } from './open-postgres-event-store.js'
+import { createLogReads, readQueries } from './reader.js'
+import { createRedactor } from './redact.js'
+import { quoteIdentifier } from './schema.js'
 import { freshSchema, recordingLogger, sql, until } from './test-helpers.js'
 
 const databaseUrl = useTestDatabase('store')
@@ -394,5 +398,41 @@ describe('reading pages', () => {
     )
     expect(await store.readAll({ after: 2, limit: 3 })).toEqual(all.slice(2, 5))
     expect(await store.readAll({ after: 8, limit: 10 })).toEqual([])
+  })
+
+  it('a page above the text limit is read row by row: the same events, and a head read before them', async () => {
+    const schema = freshSchema()
+    const store = await open({ schema })
+    for (let i = 1; i <= 6; i++) {
+      await store.append(`s${i % 2}`, [
+        { type: i % 2 === 0 ? 'B' : 'A', data: { text: 'x'.repeat(40), i }, metadata: { i } },
+      ])
+    }
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 })
+    try {
+      // the page query answers no text above the limit (the rows are then read one by one)
+      const page = (limit: number) =>
+        pool.query({
+          text: readQueries(quoteIdentifier(schema), limit).all,
+          values: [0, 100],
+          rowMode: 'array',
+        })
+      expect((await page(100)).rows[0]?.[1]).toBeNull()
+      expect(typeof (await page(1_000_000)).rows[0]?.[1]).toBe('string')
+      const byRows = createLogReads(createConnections(pool, 5000, createRedactor([])), schema, 100)
+      for (const options of [
+        { after: 0, limit: 100 },
+        { after: 1, limit: 3 },
+        { after: 0, limit: 100, types: ['A'] },
+        { after: 0, limit: 100, types: ['A', 'B'] },
+        { after: 6, limit: 10 },
+      ]) {
+        const expected = await store.readPage?.(options)
+        expect(await byRows.readPage(options)).toEqual(expected)
+        expect(await byRows.readAll(options)).toEqual(expected?.events)
+      }
+    } finally {
+      await pool.end()
+    }
   })
 })
