@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCollector, type EventStore } from '@eskit/core'
+import type { EventStore } from '@eskit/core'
 import { openPostgresEventStore } from '@eskit/postgres-event-store'
-import { snapshotProjections, sqliteStore } from '@eskit/sqlite-store'
-import { dumpProjection } from '@eskit/test-kit/dump-projection'
-import type Database from 'better-sqlite3'
+import { snapshotProjections } from '@eskit/sqlite-store'
+import { buildAndDump, sleep } from './build-dumps.ts'
 import { workloadProjections } from './projections.ts'
 import { createRandom } from './random.ts'
 
@@ -225,10 +224,18 @@ export async function runClusterCrash(options: ClusterRunOptions): Promise<Clust
     const lostEvents = await countLost(events, acknowledged)
 
     // recover every node from what the kills left; compare with a fresh rebuild
-    const expected = await buildAndDump(events, join(root, 'fresh'), head)
+    const expected = await buildAndDump(events, join(root, 'fresh'), workloadProjections('1'), head, {
+      timeoutMs: 120_000,
+    })
     const divergent: string[] = []
     for (let index = 0; index < nodeCount; index++) {
-      const dumps = await buildAndDump(events, join(root, `node-${index}`, 'projections'), head)
+      const dumps = await buildAndDump(
+        events,
+        join(root, `node-${index}`, 'projections'),
+        workloadProjections('1'),
+        head,
+        { timeoutMs: 120_000 },
+      )
       for (const [name, sha] of expected) if (dumps.get(name) !== sha) divergent.push(`node-${index}/${name}`)
     }
 
@@ -247,10 +254,18 @@ export async function runClusterCrash(options: ClusterRunOptions): Promise<Clust
     }
     const finalHead = await events.head()
     const t3 = performance.now()
-    const fromSnapshot = await buildAndDump(events, join(root, 'node-new'), finalHead)
+    const fromSnapshot = await buildAndDump(
+      events,
+      join(root, 'node-new'),
+      workloadProjections('1'),
+      finalHead,
+      { timeoutMs: 120_000 },
+    )
     const fromSnapshotMs = Math.round(performance.now() - t3)
     const t4 = performance.now()
-    const rebuilt = await buildAndDump(events, join(root, 'fresh-2'), finalHead)
+    const rebuilt = await buildAndDump(events, join(root, 'fresh-2'), workloadProjections('1'), finalHead, {
+      timeoutMs: 120_000,
+    })
     const fullRebuildMs = Math.round(performance.now() - t4)
     for (const [name, sha] of rebuilt) if (fromSnapshot.get(name) !== sha) divergent.push(`node-new/${name}`)
     const replayed = finalHead - Math.min(...snapshot.projections.map((p) => p.position))
@@ -297,26 +312,4 @@ async function countLost(events: EventStore, acknowledged: number[]): Promise<nu
     after = batch[batch.length - 1]?.position ?? after
   }
   return acknowledged.filter((position) => !present.has(position)).length
-}
-
-async function buildAndDump(events: EventStore, dir: string, head: number): Promise<Map<string, string>> {
-  mkdirSync(dir, { recursive: true })
-  const collector = createCollector({ events, store: sqliteStore({ dir }) })
-  const projections = workloadProjections('1')
-  for (const projection of projections) collector.add(projection)
-  await collector.start()
-  try {
-    await collector.waitFor(head, { timeoutMs: 120_000 })
-    const dumps = new Map<string, string>()
-    for (const projection of projections) {
-      dumps.set(projection.name, dumpProjection(collector.reader<Database.Database>(projection.name)).sha256)
-    }
-    return dumps
-  } finally {
-    await collector.stop()
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

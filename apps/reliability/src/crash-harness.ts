@@ -1,12 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCollector, type EventStore, type Projection } from '@eskit/core'
+import type { EventStore } from '@eskit/core'
 import { openSqliteEventStore } from '@eskit/sqlite-event-store'
-import { sqliteStore } from '@eskit/sqlite-store'
-import { dumpProjection } from '@eskit/test-kit/dump-projection'
-import type Database from 'better-sqlite3'
+import { buildAndDump, sleep } from './build-dumps.ts'
 import { workloadProjections } from './projections.ts'
 import { createRandom } from './random.ts'
 import { loadableWorkload } from './worker-projections.ts'
@@ -154,8 +152,14 @@ async function verify(dir: string, mirrorVersion: string, acknowledged: number[]
       if (existsSync(join(dir, 'projections')))
         cpSync(join(dir, 'projections'), recoveredDir, { recursive: true })
       // the restart may lend its builds to workers; the reference is built on the main thread
-      const restarted = await buildAndDump(events, recoveredDir, loadableWorkload(mirrorVersion), 2, head)
-      const fresh = await buildAndDump(events, freshDir, workloadProjections(mirrorVersion), 0, head)
+      const restarted = await buildAndDump(events, recoveredDir, loadableWorkload(mirrorVersion), head, {
+        buildWorkers: 2,
+        timeoutMs: 60_000,
+      })
+      const fresh = await buildAndDump(events, freshDir, workloadProjections(mirrorVersion), head, {
+        buildWorkers: 0,
+        timeoutMs: 60_000,
+      })
       const divergent = [...fresh.keys()].filter((name) => fresh.get(name) !== restarted.get(name))
       return { head, lostEvents, divergent }
     } finally {
@@ -178,31 +182,4 @@ export async function countLost(events: EventStore, acknowledged: number[]): Pro
     after = batch[batch.length - 1]?.position ?? after
   }
   return acknowledged.filter((position) => !present.has(position)).length
-}
-
-async function buildAndDump(
-  events: EventStore,
-  dir: string,
-  projections: Projection<Database.Database>[],
-  buildWorkers: number,
-  head: number,
-): Promise<Map<string, string>> {
-  mkdirSync(dir, { recursive: true })
-  const collector = createCollector({ events, store: sqliteStore({ dir }), buildWorkers })
-  for (const projection of projections) collector.add(projection)
-  await collector.start()
-  try {
-    await collector.waitFor(head, { timeoutMs: 60_000 })
-    const dumps = new Map<string, string>()
-    for (const projection of projections) {
-      dumps.set(projection.name, dumpProjection(collector.reader<Database.Database>(projection.name)).sha256)
-    }
-    return dumps
-  } finally {
-    await collector.stop()
-  }
-}
-
-function sleep(ms: number) {
-  return new Promise<void>((resolve) => setTimeout(resolve, ms))
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Collector, createCollector, type EventStore, type Logger, type Projection } from '@eskit/core'
 import { sqliteStore } from '@eskit/sqlite-store'
-import { dumpProjection } from '@eskit/test-kit/dump-projection'
 import type BetterSqlite3 from 'better-sqlite3'
+import { dumpsOf } from './build-dumps.ts'
 import { type Generation, generationProjections } from './worker-projections.ts'
 
 // Collectors of the worker crash scenario (the restart and the fresh builds it is compared with).
@@ -77,11 +77,6 @@ export async function freshDumps(events: EventStore, projections: Projection<Db>
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-}
-
-/** SHA-256 of each projection's dump, read through the collector. */
-export function dumpsOf(collector: Collector, projections: Projection<Db>[]) {
-  return new Map(projections.map((p) => [p.name, dumpProjection(collector.reader<Db>(p.name)).sha256]))
 }
 
 export function sleep(ms: number) {

@@ -9,7 +9,7 @@ import {
 } from '@eskit/core'
 import { sqliteStore } from '@eskit/sqlite-store'
 import { directoryLayout } from '@eskit/sqlite-store/files'
-import { damageLeafPage, recordingLogger } from '@eskit/test-kit'
+import { damageLeafPage, eventually, recordingLogger } from '@eskit/test-kit'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createReader } from '../src/index.js'
@@ -58,8 +58,7 @@ describe('a damaged page in a projection file (sqliteStore, default integrity ch
     // the metadata is sound, so the file opens and serves until a read meets the damage
     await expect(read()).rejects.toMatchObject({ code: 'CORRUPT' })
 
-    const deadline = Date.now() + 10_000
-    while (rebuilt.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    await eventually(() => rebuilt.length > 0, { what: 'the rebuild after the damage', timeoutMs: 10_000 })
     expect(rebuilt).toEqual([expect.objectContaining({ name: view.name, swapped: false, position: 600 })])
     const quarantined = fs.readdirSync(directoryLayout(dir).quarantine).filter((f) => f.endsWith('.db'))
     expect(quarantined).toEqual([expect.stringMatching(/^passes\.view\..+\.db$/)])

@@ -1,4 +1,5 @@
 import { type Collector, createCollector, createMemoryEventStore, type EventStore } from '@eskit/core'
+import { eventually } from '@eskit/test-kit'
 import { describe, expect, it } from 'vitest'
 import { defer, recordingLogger, rowsProjection, tempDir } from '../test/support.js'
 import { type RequestResult, readRequestResult, requestRebuild } from './requests.js'
@@ -9,8 +10,7 @@ const ENDED = new Set(['done', 'failed', 'rejected', 'closed'])
 
 /** Polls until `check` holds (at most 10 s, within the tests' timeout); the test asserts on the data. */
 async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  await eventually(check, { timeoutMs: 10_000 }).catch(() => {})
 }
 
 /** Waits until the request's result is final (or 10 s passed) and returns it. */
